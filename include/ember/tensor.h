@@ -71,8 +71,8 @@ class Tensor {
   Tensor contiguous() const;
   Tensor clone() const;
   /// Copies src (broadcast to this shape, any dtype/device) into this tensor in place.
-  void copy_(const Tensor& src);
-  void fill_(double v);
+  void copy_(const Tensor& src) const;
+  void fill_(double v) const;
 
   // ---- views (share storage; differentiable) --------------------------------------------
   Tensor view(const Shape& s) const;     // requires a layout compatible with s

@@ -10,21 +10,11 @@
 #include <vector>
 
 #include "ember/device.h"
+#include "ember/device_info.h"
 #include "ember/error.h"
 
 namespace ember {
 
-struct DeviceInfo {
-  Device device;
-  std::string name;          // "Intel(R) Xeon(R) Platinum 8481C"
-  std::string vendor;
-  std::string kind;          // "cpu", "gpu", "accelerator"
-  size_t memory_total = 0;   // bytes; 0 when unknown
-  size_t memory_free = 0;
-  int compute_units = 0;     // cores / CUs / SMs
-  int clock_mhz = 0;
-  std::vector<std::string> features;  // "avx512f", "amx_bf16", "fp16", ...
-};
 
 /// Device memory. Buffers are opaque handles: only the owning backend may dereference them.
 /// Offsets are in bytes. Implementations cache freed blocks so a training step does not

@@ -33,6 +33,7 @@ void ensure_populated() {
 }  // namespace
 
 void register_backend(std::unique_ptr<Backend> b) {
+  ensure_populated();  // the built-in backends come first, whoever registers first
   Registry& r = registry();
   std::lock_guard<std::recursive_mutex> lock(r.mu);
   r.backends.push_back(std::move(b));
@@ -48,6 +49,12 @@ Backend& get_backend(const Device& d) {
   std::string avail;
   for (auto& b : bs) avail += (avail.empty() ? "" : ", ") + b->device().str();
   EMBER_FAIL("device '", d.str(), "' is not available (available: ", avail, ")");
+}
+
+std::vector<DeviceInfo> list_devices() {
+  std::vector<DeviceInfo> out;
+  for (Backend* b : all_backends()) out.push_back(b->info());
+  return out;
 }
 
 std::vector<Backend*> all_backends() {

@@ -103,14 +103,14 @@ Tensor randn(const Shape& s, TensorOptions o) {
   return from_doubles(v, s, o);
 }
 
-void Tensor::fill_(double v) {
+void Tensor::fill_(double v) const {
   EMBER_CHECK(!(grad_enabled() && requires_grad() && is_leaf()), "fill_: in-place write to a leaf that requires grad; "
               "wrap it in NoGradGuard");
   if (numel() == 0) return;
   kernel<kernels::FillKernel>(device(), kernels::kFill)(arg_of(*this), v);
 }
 
-void Tensor::copy_(const Tensor& src) {
+void Tensor::copy_(const Tensor& src) const {
   ops::check_defined("copy_", "source", src);
   EMBER_CHECK(!(grad_enabled() && requires_grad() && is_leaf()), "copy_: in-place write to a leaf that requires grad; "
               "wrap it in NoGradGuard");

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include "ember/threading.h"
 
@@ -109,6 +110,35 @@ std::vector<std::string> cpu_features() {
   return out;
 }
 
+std::string cpu_vendor() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("vendor_id", 0) == 0) {
+      auto c = line.find(':');
+      return c == std::string::npos ? "" : line.substr(c + 2);
+    }
+  return "";
+}
+
+/// oneDNN's version and the instruction set its JIT kernels use on this machine.
+std::vector<std::pair<std::string, std::string>> onednn_properties() {
+  const dnnl_version_t* v = dnnl_version();
+  std::string isa;
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::avx512_core_amx: isa = "avx512_core_amx (AMX bf16/int8 tiles)"; break;
+    case dnnl::cpu_isa::avx512_core_bf16: isa = "avx512_core_bf16"; break;
+    case dnnl::cpu_isa::avx512_core_vnni: isa = "avx512_core_vnni"; break;
+    case dnnl::cpu_isa::avx512_core: isa = "avx512_core"; break;
+    case dnnl::cpu_isa::avx2_vnni: isa = "avx2_vnni"; break;
+    case dnnl::cpu_isa::avx2: isa = "avx2"; break;
+    case dnnl::cpu_isa::sse41: isa = "sse41"; break;
+    default: isa = "other"; break;
+  }
+  return {{"onednn_version", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch)},
+          {"onednn_isa", isa}};
+}
+
 class CpuBackend : public Backend {
  public:
   Device device() const override { return Device(DeviceKind::CPU, 0); }
@@ -122,6 +152,9 @@ class CpuBackend : public Backend {
     i.memory_total = static_cast<size_t>(pages) * static_cast<size_t>(ps);
     i.memory_free = static_cast<size_t>(avail) * static_cast<size_t>(ps);
     i.features = cpu_features();
+    i.vendor = cpu_vendor();
+    i.properties.push_back({"threads", std::to_string(omp_get_max_threads())});
+    for (auto& p : onednn_properties()) i.properties.push_back(p);
     return i;
   }
   BufferAllocator& buffers() override { return alloc_; }

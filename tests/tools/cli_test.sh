@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# End-to-end checks of the ember CLI contract: exit codes, --help, --json output.
+# Usage: cli_test.sh PATH_TO_EMBER
+set -u
+EMBER=$1
+fail=0
+check() {  # check NAME EXPECTED_RC CMD... ; stdout+stderr in $out
+  local name=$1 want=$2; shift 2
+  out=$("$@" 2>&1); local rc=$?
+  if [ "$rc" -ne "$want" ]; then echo "FAIL $name: exit $rc, expected $want"; echo "$out"; fail=1; else echo "ok   $name"; fi
+}
+check "help exits 0" 0 "$EMBER" --help
+echo "$out" | grep -q "device" || { echo "FAIL help lists device"; fail=1; }
+check "version" 0 "$EMBER" --version
+echo "$out" | grep -Eq "^ember [0-9]+\.[0-9]+" || { echo "FAIL version format: $out"; fail=1; }
+check "device table" 0 "$EMBER" device
+echo "$out" | grep -q "^cpu:" || { echo "FAIL device lists cpu"; fail=1; }
+check "device json" 0 "$EMBER" device --json
+echo "$out" | /usr/bin/env python3 -c 'import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); assert d["devices"][0]["device"]=="cpu" and d["devices"][0]["compute_units"]>0' \
+  || { echo "FAIL device json parse: $out"; fail=1; }
+check "unknown flag exits 2" 2 "$EMBER" device --no-such-flag
+echo "$out" | grep -q "no-such-flag" || { echo "FAIL error names the flag"; fail=1; }
+check "unknown command exits 2" 2 "$EMBER" frobnicate
+check "no command exits 2" 2 "$EMBER"
+exit $fail

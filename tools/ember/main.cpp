@@ -1,0 +1,45 @@
+// ember: the command-line tool. Parses the subcommand and its flags (CLI11), runs it, and maps
+// failures to exit codes: 2 for bad usage (unknown flag, bad value), 1 for runtime errors.
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "commands.h"
+#include "ember/ember.h"
+
+#ifndef EMBER_VERSION
+#define EMBER_VERSION "0.0.0"
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{"ember: train, evaluate and benchmark neural networks in C++ on CPUs and GPUs"};
+  app.set_version_flag("--version", std::string("ember ") + EMBER_VERSION);
+  app.require_subcommand(1);
+  app.footer("Run 'ember <command> --help' for a command's options.");
+
+  std::map<CLI::App*, ember::cli::Runner> runners;
+  ember::cli::Runner device = ember::cli::add_device_command(app);
+  runners[app.get_subcommand("device")] = device;
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "ember: error: %s\nRun 'ember --help' for usage.\n", e.what());
+    return 2;
+  }
+
+  try {
+    for (auto& [sub, run] : runners)
+      if (sub->parsed()) return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ember: error: %s\n", e.what());
+    return 1;
+  }
+  return 2;
+}
