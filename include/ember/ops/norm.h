@@ -6,16 +6,25 @@
 
 namespace ember {
 
-/// Batch norm over (N,C,*) per channel C. In training, normalises with batch statistics and,
-/// when running_mean/var are defined, updates them in place (unbiased var, momentum).
-/// In eval, uses the running statistics. weight/bias (C) may be undefined.
+/// Batch norm over x (N,C,*) per channel C, as torch.nn.functional.batch_norm. Requires a
+/// floating x with dim >= 2; running_mean/running_var/weight/bias shaped (C) or undefined
+/// (the running stats both or neither); eps > 0. In training, normalises with the batch mean
+/// and biased variance and, when the running stats are defined, updates them in place
+/// (running = (1-momentum)*running + momentum*batch, with the unbiased variance); needs more
+/// than one value per channel. In eval, uses the running statistics (the batch statistics when
+/// they are undefined). Differentiable in x, weight and bias.
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight, const Tensor& bias, bool training, double momentum = 0.1,
                   double eps = 1e-5);
-/// Layer norm over the last normalized_shape.size() dims; weight/bias shaped normalized_shape or undefined.
+/// Layer norm over the last normalized_shape.size() dims (biased variance, as PyTorch).
+/// Requires a non-empty normalized_shape equal to x's trailing dims, weight/bias shaped
+/// normalized_shape or undefined, eps > 0. Differentiable in x, weight and bias.
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight = Tensor(),
                   const Tensor& bias = Tensor(), double eps = 1e-5);
-/// Zeroes elements with probability p and scales the rest by 1/(1-p) when training. Requires 0 <= p < 1... p=1 gives zeros.
+/// When training, zeroes each element with probability p (mask drawn from the default
+/// generator, see random.h) and scales the rest by 1/(1-p); p == 1 gives all zeros. When not
+/// training, or p == 0, returns x unchanged. Requires 0 <= p <= 1 (floating x when training).
+/// The backward multiplies by the same mask.
 Tensor dropout(const Tensor& x, double p, bool training);
 
 }  // namespace ember

@@ -1,0 +1,110 @@
+// conv2d: argument checks, forward through the backend's conv kernels, and a backward built
+// from the dedicated grad-input / grad-weight kernels.
+#include "ember/ops/conv.h"
+
+#include "autograd/record.h"
+#include "core/kernels/conv.h"
+#include "ops/dispatch.h"
+
+namespace ember {
+
+using GradList = std::vector<Tensor>;
+
+namespace {
+
+std::string pair_str(const std::array<int64_t, 2>& a) { return detail::concat("(", a[0], ",", a[1], ")"); }
+
+/// Checks every argument of conv2d; returns the output shape (N,O,OH,OW).
+Shape conv2d_check(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p) {
+  const char* op = "conv2d";
+  ops::check_defined(op, "input", x);
+  ops::check_defined(op, "weight", w);
+  ops::check_same_device(op, {x, w, b});
+  EMBER_CHECK(x.dim() == 4, "conv2d: input must be 4-D (N,C,H,W), got ", shape_str(x.shape()));
+  EMBER_CHECK(w.dim() == 4, "conv2d: weight must be 4-D (O,C/groups,kH,kW), got ", shape_str(w.shape()));
+  ops::check_floating(op, "input", x);
+  EMBER_CHECK(w.dtype() == x.dtype(), "conv2d: input is ", dtype_name(x.dtype()), " but weight is ",
+              dtype_name(w.dtype()));
+  for (int i = 0; i < 2; ++i) {
+    EMBER_CHECK(p.stride[i] >= 1, "conv2d: stride must be >= 1, got ", pair_str(p.stride));
+    EMBER_CHECK(p.padding[i] >= 0, "conv2d: padding must be >= 0, got ", pair_str(p.padding));
+    EMBER_CHECK(p.dilation[i] >= 1, "conv2d: dilation must be >= 1, got ", pair_str(p.dilation));
+  }
+  const Shape &xs = x.shape(), &ws = w.shape();
+  EMBER_CHECK(p.groups >= 1, "conv2d: groups must be >= 1, got ", p.groups);
+  EMBER_CHECK(xs[1] == ws[1] * p.groups, "conv2d: input ", shape_str(xs), " has ", xs[1], " channels but weight ",
+              shape_str(ws), " expects ", ws[1] * p.groups, " (groups=", p.groups, ")");
+  EMBER_CHECK(ws[0] % p.groups == 0, "conv2d: weight ", shape_str(ws), " has ", ws[0],
+              " output channels, not divisible by groups=", p.groups);
+  EMBER_CHECK(ws[2] >= 1 && ws[3] >= 1, "conv2d: weight ", shape_str(ws), " has an empty kernel");
+  if (b.defined()) {
+    EMBER_CHECK(b.dim() == 1 && b.shape()[0] == ws[0], "conv2d: bias ", shape_str(b.shape()), " must be [", ws[0],
+                "] for weight ", shape_str(ws));
+    EMBER_CHECK(b.dtype() == x.dtype(), "conv2d: input is ", dtype_name(x.dtype()), " but bias is ",
+                dtype_name(b.dtype()));
+  }
+  Shape out{xs[0], ws[0], 0, 0};
+  for (int i = 0; i < 2; ++i) {
+    int64_t span = p.dilation[i] * (ws[2 + i] - 1) + 1;
+    int64_t padded = xs[2 + i] + 2 * p.padding[i];
+    out[2 + i] = padded >= span ? (padded - span) / p.stride[i] + 1 : 0;
+  }
+  EMBER_CHECK(out[2] >= 1 && out[3] >= 1, "conv2d: input ", shape_str(xs), " with weight ", shape_str(ws),
+              ", padding ", pair_str(p.padding), ", dilation ", pair_str(p.dilation), " and stride ",
+              pair_str(p.stride), " gives an empty output [", out[2], ",", out[3], "]");
+  return out;
+}
+
+kernels::Conv2dGeometry geometry(const Conv2dParams& p) {
+  return kernels::Conv2dGeometry{p.stride, p.padding, p.dilation, p.groups};
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& p) {
+  Shape out_shape = conv2d_check(x, weight, bias, p);
+  const kernels::Conv2dGeometry g = geometry(p);
+  Device dev = x.device();
+  Tensor out = make_empty(out_shape, x.dtype(), dev);
+  if (out.numel() > 0) {
+    NoGradGuard ng;
+    Tensor xc = x.contiguous(), wc = weight.contiguous(), bc = bias.defined() ? bias.contiguous() : Tensor();
+    TensorArg ba = bc.defined() ? arg_of(bc) : TensorArg{};
+    ops::kernel<kernels::Conv2dForwardKernel>(dev, kernels::kConv2dForward)(arg_of(xc), arg_of(wc),
+                                                                             bc.defined() ? &ba : nullptr,
+                                                                             arg_of(out), g);
+  }
+  autograd::record("conv2d", {x, weight, bias}, {out}, [x, weight, bias, g](const GradList& grads) {
+    GradList r(3);
+    if (!grads[0].defined()) return r;
+    Device d = x.device();
+    Tensor go = grads[0].contiguous();
+    bool empty = go.numel() == 0;
+    if (x.requires_grad()) {
+      r[0] = make_empty(x.shape(), x.dtype(), d);
+      if (empty) r[0].fill_(0.0);
+      else
+        ops::kernel<kernels::Conv2dBackwardInputKernel>(d, kernels::kConv2dBackwardInput)(
+            arg_of(go), arg_of(weight.contiguous()), arg_of(r[0]), g);
+    }
+    bool want_b = bias.defined() && bias.requires_grad();
+    if (weight.requires_grad() || want_b) {
+      Tensor gw = make_empty(weight.shape(), weight.dtype(), d);
+      Tensor gb = want_b ? make_empty(bias.shape(), bias.dtype(), d) : Tensor();
+      if (empty) {
+        gw.fill_(0.0);
+        if (want_b) gb.fill_(0.0);
+      } else {
+        TensorArg gba = want_b ? arg_of(gb) : TensorArg{};
+        ops::kernel<kernels::Conv2dBackwardWeightKernel>(d, kernels::kConv2dBackwardWeight)(
+            arg_of(go), arg_of(x.contiguous()), arg_of(gw), want_b ? &gba : nullptr, g);
+      }
+      if (weight.requires_grad()) r[1] = gw;
+      r[2] = gb;
+    }
+    return r;
+  });
+  return out;
+}
+
+}  // namespace ember

@@ -1,0 +1,194 @@
+// batch_norm (training/eval, running-stat updates), layer_norm and dropout. The norms run
+// dedicated forward/backward kernels and save mean/rstd for the backward; dropout draws its
+// mask from the default generator and multiplies by it both ways.
+#include "ember/ops/norm.h"
+
+#include <cmath>
+
+#include "autograd/record.h"
+#include "core/kernels/norm.h"
+#include "ember/ops/elementwise.h"
+#include "ember/random.h"
+#include "ops/dispatch.h"
+
+namespace ember {
+
+using GradList = std::vector<Tensor>;
+
+namespace {
+
+DType stat_dtype(DType t) { return t == DType::Float64 ? DType::Float64 : DType::Float32; }
+
+/// Parameter converted to x's dtype for a kernel (no autograd), or undefined.
+Tensor as_param(const Tensor& p, DType t, const Shape& s) {
+  if (!p.defined()) return Tensor();
+  NoGradGuard ng;
+  return p.to(t).reshape(s);
+}
+
+const TensorArg* opt_arg(const Tensor& t, TensorArg& storage) {
+  if (!t.defined()) return nullptr;
+  storage = arg_of(t);
+  return &storage;
+}
+
+bool wants_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
+
+Tensor grad_as(const Tensor& g, const Tensor& like) {
+  if (!g.defined()) return g;
+  Tensor r = g.reshape(like.shape());
+  return r.dtype() == like.dtype() ? r : r.to(like.dtype());
+}
+
+void check_param(const char* op, const char* what, const Tensor& p, const Shape& want, const Tensor& x) {
+  if (!p.defined()) return;
+  ops::check_floating(op, what, p);
+  EMBER_CHECK(p.shape() == want, op, ": ", what, " ", shape_str(p.shape()), " does not match ", shape_str(want),
+              " expected for input ", shape_str(x.shape()));
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum, double eps) {
+  const char* op = "batch_norm";
+  ops::check_defined(op, "input", x);
+  ops::check_floating(op, "input", x);
+  ops::check_same_device(op, {x, running_mean, running_var, weight, bias});
+  EMBER_CHECK(x.dim() >= 2, op, ": input must be (N,C,*), got ", shape_str(x.shape()));
+  EMBER_CHECK(running_mean.defined() == running_var.defined(), op,
+              ": running_mean and running_var must both be given or both be undefined");
+  EMBER_CHECK(eps > 0, op, ": eps must be > 0, got ", eps);
+  const int64_t N = x.size(0), C = x.size(1), S = shape_numel(Shape(x.shape().begin() + 2, x.shape().end()));
+  const Shape cs{C};
+  check_param(op, "weight", weight, cs, x);
+  check_param(op, "bias", bias, cs, x);
+  check_param(op, "running_mean", running_mean, cs, x);
+  check_param(op, "running_var", running_var, cs, x);
+  const bool batch_stats = training || !running_mean.defined();
+  const int64_t M = N * S;
+  EMBER_CHECK(!batch_stats || M > 1, op, ": expected more than 1 value per channel when using batch statistics, got input ",
+              shape_str(x.shape()));
+  const Device dev = x.device();
+  const DType sd = stat_dtype(x.dtype());
+  Tensor out = make_empty(x.shape(), x.dtype(), dev);
+  if (x.numel() == 0) return out;  // only reachable in eval with C == 0 or N*S == 0 and running stats
+
+  Tensor mean, rstd;
+  Tensor x3;
+  {
+    NoGradGuard ng;
+    x3 = x.reshape({N, C, S});
+    if (batch_stats) {
+      mean = make_empty(cs, sd, dev);
+      Tensor var = make_empty(cs, sd, dev);
+      ops::kernel<kernels::BatchNormStatsKernel>(dev, kernels::kBatchNormStats)(arg_of(x3), arg_of(mean), arg_of(var));
+      rstd = pow(add(var, eps), -0.5);
+      if (training && running_mean.defined()) {
+        double unbias = static_cast<double>(M) / static_cast<double>(M - 1);
+        Tensor rm = running_mean, rv = running_var;  // handles to the caller's buffers, updated in place
+        rm.copy_(add(mul(running_mean.to(sd), 1.0 - momentum), mul(mean, momentum)));
+        rv.copy_(add(mul(running_var.to(sd), 1.0 - momentum), mul(var, momentum * unbias)));
+      }
+    } else {
+      mean = running_mean.to(sd).contiguous();
+      rstd = pow(add(running_var.to(sd), eps), -0.5);
+    }
+    Tensor w = as_param(weight, x.dtype(), cs), b = as_param(bias, x.dtype(), cs);
+    TensorArg wa, ba;
+    ops::kernel<kernels::BatchNormApplyKernel>(dev, kernels::kBatchNormApply)(
+        arg_of(x3), arg_of(mean), arg_of(rstd), opt_arg(w, wa), opt_arg(b, ba), arg_of(out.view({N, C, S})));
+  }
+  bool need_x = wants_grad(x), need_w = wants_grad(weight), need_b = wants_grad(bias);
+  autograd::record(op, {x, weight, bias}, {out},
+                   [x3 = x3.detach(), xs = x.shape(), weight, bias, mean, rstd, batch_stats, need_x, need_w, need_b,
+                    N, C, S](const GradList& g) {
+                     const Device dev = x3.device();
+                     Tensor g3 = g[0].to(x3.dtype()).reshape({N, C, S});
+                     Tensor w = as_param(weight, x3.dtype(), {C});
+                     Tensor dx = need_x ? make_empty({N, C, S}, x3.dtype(), dev) : Tensor();
+                     Tensor dw = need_w ? make_empty({C}, x3.dtype(), dev) : Tensor();
+                     Tensor db = need_b ? make_empty({C}, x3.dtype(), dev) : Tensor();
+                     TensorArg wa, dxa, dwa, dba;
+                     ops::kernel<kernels::BatchNormBackwardKernel>(dev, kernels::kBatchNormBackward)(
+                         arg_of(g3), arg_of(x3), arg_of(mean), arg_of(rstd), opt_arg(w, wa), batch_stats,
+                         opt_arg(dx, dxa), opt_arg(dw, dwa), opt_arg(db, dba));
+                     return GradList{dx.defined() ? dx.reshape(xs) : dx, grad_as(dw, weight), grad_as(db, bias)};
+                   });
+  return out;
+}
+
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias,
+                  double eps) {
+  const char* op = "layer_norm";
+  ops::check_defined(op, "input", x);
+  ops::check_floating(op, "input", x);
+  ops::check_same_device(op, {x, weight, bias});
+  const int64_t k = static_cast<int64_t>(normalized_shape.size());
+  EMBER_CHECK(k >= 1, op, ": normalized_shape must not be empty");
+  EMBER_CHECK(eps > 0, op, ": eps must be > 0, got ", eps);
+  EMBER_CHECK(x.dim() >= k && Shape(x.shape().end() - k, x.shape().end()) == normalized_shape, op,
+              ": normalized_shape ", shape_str(normalized_shape), " does not match the trailing dims of input ",
+              shape_str(x.shape()));
+  check_param(op, "weight", weight, normalized_shape, x);
+  check_param(op, "bias", bias, normalized_shape, x);
+  const int64_t Nn = shape_numel(normalized_shape), M = Nn ? x.numel() / Nn : 0;
+  const Device dev = x.device();
+  const DType sd = stat_dtype(x.dtype());
+  Tensor out = make_empty(x.shape(), x.dtype(), dev);
+  Tensor mean = make_empty({M}, sd, dev), rstd = make_empty({M}, sd, dev);
+  Tensor x2;
+  {
+    NoGradGuard ng;
+    x2 = x.reshape({M, Nn});
+    Tensor w = as_param(weight, x.dtype(), {Nn}), b = as_param(bias, x.dtype(), {Nn});
+    TensorArg wa, ba;
+    if (x.numel() > 0)
+      ops::kernel<kernels::LayerNormForwardKernel>(dev, kernels::kLayerNormForward)(
+          arg_of(x2), opt_arg(w, wa), opt_arg(b, ba), eps, arg_of(out.view({M, Nn})), arg_of(mean), arg_of(rstd));
+  }
+  bool need_x = wants_grad(x), need_w = wants_grad(weight), need_b = wants_grad(bias);
+  autograd::record(op, {x, weight, bias}, {out},
+                   [x2 = x2.detach(), xs = x.shape(), weight, bias, mean, rstd, need_x, need_w, need_b, M,
+                    Nn](const GradList& g) {
+                     const Device dev = x2.device();
+                     Tensor dx = need_x ? make_empty({M, Nn}, x2.dtype(), dev) : Tensor();
+                     Tensor dw = need_w ? make_empty({Nn}, x2.dtype(), dev) : Tensor();
+                     Tensor db = need_b ? make_empty({Nn}, x2.dtype(), dev) : Tensor();
+                     if (dw.defined() && M == 0) dw.fill_(0.0);
+                     if (db.defined() && M == 0) db.fill_(0.0);
+                     if (M > 0 && Nn > 0) {
+                       Tensor g2 = g[0].to(x2.dtype()).reshape({M, Nn});
+                       Tensor w = as_param(weight, x2.dtype(), {Nn});
+                       TensorArg wa, dxa, dwa, dba;
+                       ops::kernel<kernels::LayerNormBackwardKernel>(dev, kernels::kLayerNormBackward)(
+                           arg_of(g2), arg_of(x2), arg_of(mean), arg_of(rstd), opt_arg(w, wa), opt_arg(dx, dxa),
+                           opt_arg(dw, dwa), opt_arg(db, dba));
+                     }
+                     return GradList{dx.defined() ? dx.reshape(xs) : dx, grad_as(dw, weight), grad_as(db, bias)};
+                   });
+  return out;
+}
+
+Tensor dropout(const Tensor& x, double p, bool training) {
+  ops::check_defined("dropout", "input", x);
+  EMBER_CHECK(p >= 0.0 && p <= 1.0, "dropout: probability p must be in [0,1], got ", p);
+  if (!training || p == 0.0) return x;
+  ops::check_floating("dropout", "input", x);
+  // The mask holds 0 or 1/(1-p) (0 everywhere when p == 1), drawn on the host from the
+  // default generator so a manual_seed reproduces it on every backend.
+  const double scale = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
+  std::vector<double> m(static_cast<size_t>(x.numel()));
+  Generator& gen = default_generator();
+  for (double& v : m) v = gen.uniform() >= p ? scale : 0.0;
+  Tensor mask = from_vector(m, x.shape(), TensorOptions(x.dtype()).with_device(x.device()));
+  Tensor out;
+  {
+    NoGradGuard ng;
+    out = mul(x, mask);
+  }
+  autograd::record("dropout", {x}, {out}, [mask](const GradList& g) { return GradList{mul(g[0], mask)}; });
+  return out;
+}
+
+}  // namespace ember
