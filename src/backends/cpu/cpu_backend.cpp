@@ -86,39 +86,24 @@ class HostStream : public Stream {
   void synchronize() override {}
 };
 
-std::string cpu_model_name() {
+/// The value of the first "key : value" line of /proc/cpuinfo starting with key ("" if none).
+std::string cpuinfo_field(const std::string& key) {
   std::ifstream f("/proc/cpuinfo");
   std::string line;
   while (std::getline(f, line))
-    if (line.rfind("model name", 0) == 0) {
-      auto c = line.find(':');
-      return c == std::string::npos ? line : line.substr(c + 2);
-    }
-  return "cpu";
-}
-
-std::vector<std::string> cpu_features() {
-  std::ifstream f("/proc/cpuinfo");
-  std::string line;
-  std::vector<std::string> out;
-  while (std::getline(f, line))
-    if (line.rfind("flags", 0) == 0) {
-      for (const char* want : {"avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8"})
-        if (line.find(std::string(" ") + want) != std::string::npos) out.push_back(want);
-      break;
-    }
-  return out;
-}
-
-std::string cpu_vendor() {
-  std::ifstream f("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("vendor_id", 0) == 0) {
+    if (line.rfind(key, 0) == 0) {
       auto c = line.find(':');
       return c == std::string::npos ? "" : line.substr(c + 2);
     }
   return "";
+}
+
+std::vector<std::string> cpu_features() {
+  std::string flags = " " + cpuinfo_field("flags") + " ";
+  std::vector<std::string> out;
+  for (const char* want : {"avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8"})
+    if (flags.find(std::string(" ") + want + " ") != std::string::npos) out.push_back(want);
+  return out;
 }
 
 /// oneDNN's version and the instruction set its JIT kernels use on this machine.
@@ -145,14 +130,15 @@ class CpuBackend : public Backend {
   DeviceInfo info() const override {
     DeviceInfo i;
     i.device = device();
-    i.name = cpu_model_name();
+    i.name = cpuinfo_field("model name");
+    if (i.name.empty()) i.name = "cpu";
     i.kind = "cpu";
     i.compute_units = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
     long pages = sysconf(_SC_PHYS_PAGES), avail = sysconf(_SC_AVPHYS_PAGES), ps = sysconf(_SC_PAGESIZE);
     i.memory_total = static_cast<size_t>(pages) * static_cast<size_t>(ps);
     i.memory_free = static_cast<size_t>(avail) * static_cast<size_t>(ps);
     i.features = cpu_features();
-    i.vendor = cpu_vendor();
+    i.vendor = cpuinfo_field("vendor_id");
     i.properties.push_back({"threads", std::to_string(omp_get_max_threads())});
     for (auto& p : onednn_properties()) i.properties.push_back(p);
     return i;
