@@ -1,9 +1,12 @@
 // ember: the umbrella header. #include <ember/ember.h> gives the whole public API.
 #pragma once
 #include "ember/autograd.h"
+#include "ember/data.h"
 #include "ember/device.h"
 #include "ember/dtype.h"
 #include "ember/error.h"
+#include "ember/io.h"
+#include "ember/nn.h"
 #include "ember/ops/elementwise.h"
 #include "ember/ops/linalg.h"
 #include "ember/ops/conv.h"
@@ -11,6 +14,7 @@
 #include "ember/ops/norm.h"
 #include "ember/ops/reduce.h"
 #include "ember/ops/shape.h"
+#include "ember/optim.h"
 #include "ember/random.h"
 #include "ember/tensor.h"
 #include "ember/threading.h"

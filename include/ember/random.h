@@ -15,6 +15,12 @@ class Generator {
   double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
   double normal();
   std::mt19937_64& engine() { return engine_; }
+  const std::mt19937_64& engine() const { return engine_; }
+  /// normal()'s cached second Box-Muller sample; with engine() and seed() the complete state
+  /// (saved and restored by io::generator_state / io::set_generator_state).
+  bool has_spare() const { return has_spare_; }
+  double spare() const { return spare_; }
+  void set_spare(bool has, double value) { has_spare_ = has; spare_ = value; }
  private:
   std::mt19937_64 engine_;
   uint64_t seed_value_ = 0;

@@ -54,11 +54,11 @@ int run_device(bool json) {
 
 }  // namespace
 
-Runner add_device_command(CLI::App& app) {
+Command add_device_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("device", "List the devices ember can use and what each offers");
   auto json = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "Print one JSON object instead of a table");
-  return [json] { return run_device(*json); };
+  return {cmd, [json] { return run_device(*json); }};
 }
 
 }  // namespace ember::cli

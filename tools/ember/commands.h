@@ -1,14 +1,19 @@
-// The ember CLI's subcommands: each file adds one to the app and runs it.
+// The ember CLI's subcommands: each file adds one to the app and returns how to run it.
 #pragma once
 #include <CLI/CLI.hpp>
 #include <functional>
 
 namespace ember::cli {
 
-/// A subcommand's runner, called after parsing; returns the process exit code.
-using Runner = std::function<int()>;
+struct Command {
+  CLI::App* app;               // the parsed subcommand
+  std::function<int()> run;    // called after parsing; returns the exit code
+};
 
-/// Adds `ember device` to app; returns its runner.
-Runner add_device_command(CLI::App& app);
+Command add_device_command(CLI::App& app);
+Command add_train_command(CLI::App& app);
+Command add_eval_command(CLI::App& app);
+Command add_predict_command(CLI::App& app);
+Command add_data_command(CLI::App& app);
 
 }  // namespace ember::cli

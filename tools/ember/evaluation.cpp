@@ -1,0 +1,37 @@
+// Classifier evaluation (see evaluation.h).
+#include "evaluation.h"
+
+namespace ember::cli {
+
+EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, const data::Normalize& norm, Device device,
+                    int64_t num_classes, int64_t batch_size) {
+  bool was_training = model.is_training();
+  model.eval();
+  NoGradGuard no_grad;
+  EvalResult r;
+  r.confusion.assign(num_classes, std::vector<int64_t>(num_classes, 0));
+  double loss_sum = 0;
+  Generator unused;
+  for (int64_t start = 0; start < dataset.size(); start += batch_size) {
+    std::vector<int64_t> idx;
+    for (int64_t i = start; i < std::min(dataset.size(), start + batch_size); ++i) idx.push_back(i);
+    data::Batch b = dataset.get_batch(idx);
+    norm(b, unused);
+    Tensor logits = model(b.inputs.to(device));
+    Tensor y = b.targets.to(device);
+    loss_sum += cross_entropy(logits, y, 0.0, Reduction::Sum).item();
+    std::vector<int64_t> pred = argmax(logits, 1).to_vector<int64_t>();
+    std::vector<int64_t> truth = b.targets.to_vector<int64_t>();
+    for (size_t i = 0; i < pred.size(); ++i) {
+      EMBER_CHECK(truth[i] >= 0 && truth[i] < num_classes && pred[i] < num_classes, "evaluate: class out of range");
+      r.confusion[truth[i]][pred[i]]++;
+      r.correct += pred[i] == truth[i];
+    }
+    r.samples += static_cast<int64_t>(pred.size());
+  }
+  r.loss = r.samples ? loss_sum / r.samples : 0.0;
+  model.train(was_training);
+  return r;
+}
+
+}  // namespace ember::cli

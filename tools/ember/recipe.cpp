@@ -1,0 +1,101 @@
+// Training recipe factories (see recipe.h).
+#include "recipe.h"
+
+#include "models/zoo.h"
+
+namespace ember::cli {
+
+namespace {
+/// The first `limit` examples of another dataset.
+class Prefix : public data::Dataset {
+ public:
+  Prefix(std::shared_ptr<const data::Dataset> d, int64_t n) : d_(std::move(d)), n_(n) {}
+  int64_t size() const override { return n_; }
+  data::Example get(int64_t i) const override {
+    check_index("dataset prefix", i);
+    return d_->get(i);
+  }
+  data::Batch get_batch(const std::vector<int64_t>& idx) const override {
+    for (int64_t i : idx) check_index("dataset prefix", i);
+    return d_->get_batch(idx);
+  }
+
+ private:
+  std::shared_ptr<const data::Dataset> d_;
+  int64_t n_;
+};
+}  // namespace
+
+double TrainConfig::effective_lr() const {
+  if (lr > 0) return lr;
+  if (optimizer == "sgd") return schedule == "onecycle" ? 0.1 : 0.05;
+  return schedule == "onecycle" ? 3e-3 : 1e-3;
+}
+
+double TrainConfig::effective_weight_decay() const {
+  if (weight_decay >= 0) return weight_decay;
+  if (optimizer == "adamw") return 1e-2;  // decoupled, PyTorch's default
+  return optimizer == "sgd" ? 5e-4 : 0.0;
+}
+
+nlohmann::json TrainConfig::to_json() const {
+  return {{"model", model},         {"dataset", dataset},       {"epochs", epochs},
+          {"batch_size", batch_size}, {"lr", effective_lr()},   {"optimizer", optimizer},
+          {"schedule", schedule},   {"weight_decay", effective_weight_decay()}, {"momentum", momentum},
+          {"shift", shift},         {"label_smoothing", label_smoothing}, {"device", device},
+          {"seed", seed},           {"train_limit", train_limit}};
+}
+
+std::shared_ptr<const data::Dataset> make_dataset(const std::string& name, const std::string& dir, data::Split split,
+                                                  int64_t limit) {
+  EMBER_CHECK(name == "mnist", "unknown dataset '", name, "' (known: mnist)");
+  std::shared_ptr<const data::Dataset> d = std::make_shared<data::MnistDataset>(dir, split);
+  if (limit > 0 && limit < d->size()) d = std::make_shared<Prefix>(d, limit);
+  return d;
+}
+
+data::Normalize input_normalization(const std::string& dataset) {
+  EMBER_CHECK(dataset == "mnist", "unknown dataset '", dataset, "' (known: mnist)");
+  return data::Normalize({0.1307}, {0.3081});
+}
+
+nn::ModulePtr load_model(const std::string& name, const std::string& weights, Device device) {
+  nn::ModulePtr m = models::make_model(name);
+  io::SafetensorsFile f = io::load_safetensors(weights);
+  try {
+    m->load_state_dict(f.tensors);
+  } catch (const Error& e) {
+    EMBER_FAIL("weights ", weights, " do not fit model '", name, "': ", e.what());
+  }
+  m->to(device);
+  m->eval();
+  return m;
+}
+
+std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, const nn::Module& model) {
+  nn::NamedTensors named = model.named_parameters();
+  std::vector<Tensor> params;
+  std::vector<std::string> names;
+  for (auto& [n, p] : named) {
+    names.push_back(n);
+    params.push_back(p);
+  }
+  double lr = c.effective_lr(), wd = c.effective_weight_decay();
+  if (c.optimizer == "sgd")
+    return std::make_unique<optim::SGD>(params, optim::SGDOptions(lr).with_momentum(c.momentum).with_weight_decay(wd).with_nesterov(c.momentum > 0), names);
+  if (c.optimizer == "adam") return std::make_unique<optim::Adam>(params, optim::AdamOptions(lr).with_weight_decay(wd), names);
+  if (c.optimizer == "adamw") return std::make_unique<optim::AdamW>(params, optim::AdamWOptions(lr).with_weight_decay(wd), names);
+  EMBER_FAIL("unknown optimizer '", c.optimizer, "' (known: sgd, adam, adamw)");
+}
+
+std::unique_ptr<optim::LRScheduler> make_scheduler(const TrainConfig& c, optim::Optimizer& opt, int64_t steps_per_epoch) {
+  int64_t total = c.epochs * steps_per_epoch;
+  if (c.schedule == "none") return nullptr;
+  if (c.schedule == "step")  // x0.1 after each third of training
+    return std::make_unique<optim::StepLR>(opt, std::max<int64_t>(1, total / 3), 0.1);
+  if (c.schedule == "cosine") return std::make_unique<optim::CosineAnnealingLR>(opt, std::max<int64_t>(1, total), 0.0);
+  if (c.schedule == "onecycle") return std::make_unique<optim::OneCycleLR>(opt, c.effective_lr(), std::max<int64_t>(1, total));
+  EMBER_FAIL("unknown schedule '", c.schedule, "' (known: none, step, cosine, onecycle)");
+}
+
+}  // namespace ember::cli

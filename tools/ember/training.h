@@ -1,0 +1,23 @@
+// The training loop behind `ember train`: epochs of SGD-style steps with checkpoints that make
+// a killed run resumable exactly, per-epoch evaluation, metrics.jsonl, curves.png and weights.
+#pragma once
+#include <cstdio>
+
+#include "recipe.h"
+
+namespace ember::cli {
+
+struct TrainSummary {
+  double test_accuracy = 0, test_loss = 0;
+  int64_t epochs = 0, steps = 0;
+  double train_seconds = 0, samples_per_s = 0;
+  bool resumed = false;
+  nlohmann::json to_json(const TrainConfig& c) const;
+};
+
+/// Trains as configured, writing into c.out (created if missing): model.safetensors,
+/// checkpoint, metrics.jsonl, curves.png. With c.resume and an existing checkpoint it continues
+/// from the checkpoint's epoch and batch. Human-readable progress goes to `log`.
+TrainSummary run_training(const TrainConfig& c, std::FILE* log);
+
+}  // namespace ember::cli
