@@ -25,4 +25,8 @@ struct DeviceInfo {
 /// Every device of every built backend, CPU first.
 std::vector<DeviceInfo> list_devices();
 
+/// Waits until all work queued on device d has finished (timing, host reads of results).
+/// Requires an available device.
+void synchronize(const Device& d);
+
 }  // namespace ember

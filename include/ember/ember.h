@@ -3,6 +3,7 @@
 #include "ember/autograd.h"
 #include "ember/data.h"
 #include "ember/device.h"
+#include "ember/device_info.h"
 #include "ember/dtype.h"
 #include "ember/error.h"
 #include "ember/io.h"

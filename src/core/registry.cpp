@@ -57,6 +57,8 @@ std::vector<DeviceInfo> list_devices() {
   return out;
 }
 
+void synchronize(const Device& d) { get_backend(d).stream().synchronize(); }
+
 std::vector<Backend*> all_backends() {
   ensure_populated();
   std::vector<Backend*> out;

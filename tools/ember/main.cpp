@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
 
   using namespace ember::cli;
   std::vector<Command> commands = {add_train_command(app), add_eval_command(app), add_predict_command(app),
-                                   add_data_command(app), add_device_command(app)};
+                                   add_data_command(app), add_bench_command(app), add_device_command(app)};
 
   try {
     app.parse(argc, argv);

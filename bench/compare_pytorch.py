@@ -1,0 +1,147 @@
+"""Side-by-side benchmark: the `ember bench` workloads in PyTorch, layer for layer, with the same
+thread count, then `ember bench --json` in the same run, and the ratios.
+
+usage: /usr/bin/python3 bench/compare_pytorch.py [--ember build/tools/ember/ember] [--threads 2]
+       [--repeats 20] [--warmup 5] [--precision fp32|bf16] [--workload NAME ...] [--json]
+
+Ratios are oriented so that > 1 means ember is better (higher throughput or lower latency).
+Run with Debian's /usr/bin/python3 (python3-torch).
+"""
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+WORKLOADS = ["mlp", "lenet", "mlp-infer", "gemm", "tiny-op"]
+HIGHER_IS_BETTER = {"samples_per_s": True, "gflops": True, "ms_per_batch": False, "us_per_op": False}
+
+
+def mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+
+
+def lenet():
+    return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Dropout(0.3), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+def make(name, precision):
+    """Returns (metric, units_per_run, inner, run) exactly as tools/ember/bench_workloads.cpp."""
+    torch.manual_seed(0)
+    bf16 = precision == "bf16"
+    if name in ("mlp", "lenet"):
+        model = mlp() if name == "mlp" else lenet()
+        model.train()
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        x = torch.randn(128, 1, 28, 28)
+        y = torch.arange(128) % 10
+
+        def run():
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return "samples_per_s", 128, 1, run
+    if name == "mlp-infer":
+        model = mlp().eval()
+        x = torch.randn(1, 1, 28, 28)
+
+        def run():
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                model(x)
+        return "ms_per_batch", 1, 1, run
+    if name == "gemm":
+        n = 2048
+        dt = torch.bfloat16 if bf16 else torch.float32
+        a, b = torch.randn(n, n).to(dt), torch.randn(n, n).to(dt)
+
+        def run():
+            with torch.no_grad():
+                torch.matmul(a, b)
+        return "gflops", 2.0 * n ** 3, 1, run
+    if name == "tiny-op":
+        a, b = torch.randn(8), torch.randn(8)
+        inner = 1000
+
+        def run():
+            with torch.no_grad():
+                for _ in range(inner):
+                    torch.add(a, b)
+        return "us_per_op", 1, inner, run
+    raise ValueError(name)
+
+
+def metric_of(metric, units, inner, seconds):
+    if metric == "samples_per_s":
+        return units / seconds
+    if metric == "ms_per_batch":
+        return seconds * 1e3
+    if metric == "gflops":
+        return units / seconds * 1e-9
+    return seconds * 1e6 / inner
+
+
+def bench_torch(name, precision, repeats, warmup):
+    metric, units, inner, run = make(name, precision)
+    for _ in range(warmup):
+        run()
+    values = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run()
+        values.append(metric_of(metric, units, inner, time.perf_counter() - t0))
+    return metric, statistics.median(values)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--ember", default="build/tools/ember/ember")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=20)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    p.add_argument("--workload", action="append", choices=WORKLOADS)
+    p.add_argument("--json", action="store_true")
+    a = p.parse_args()
+    names = a.workload or WORKLOADS
+    torch.set_num_threads(a.threads)
+
+    rows = []
+    for name in names:
+        metric, t = bench_torch(name, a.precision, a.repeats, a.warmup)
+        cmd = [a.ember, "bench", "--workload", name, "--threads", str(a.threads), "--repeats", str(a.repeats),
+               "--warmup", str(a.warmup), "--precision", a.precision, "--json"]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            rows.append({"workload": name, "metric": metric, "pytorch": t, "ember": None, "ratio": None,
+                         "error": r.stderr.strip()})
+            continue
+        e = json.loads(r.stdout.strip().splitlines()[-1])["median"]
+        ratio = e / t if HIGHER_IS_BETTER[metric] else t / e
+        rows.append({"workload": name, "metric": metric, "pytorch": t, "ember": e, "ratio": ratio})
+
+    if a.json:
+        for row in rows:
+            print(json.dumps(row))
+        return
+    print(f"torch {torch.__version__}, {a.threads} threads, {a.precision}, median of {a.repeats} runs "
+          f"after {a.warmup} warm-up; ratio > 1 means ember is better")
+    print(f"{'workload':<10} {'metric':<14} {'pytorch':>12} {'ember':>12} {'ratio':>8}")
+    for row in rows:
+        if row["ember"] is None:
+            print(f"{row['workload']:<10} {row['metric']:<14} {row['pytorch']:>12.4g} {'error':>12}  {row['error']}")
+        else:
+            print(f"{row['workload']:<10} {row['metric']:<14} {row['pytorch']:>12.4g} {row['ember']:>12.4g} "
+                  f"{row['ratio']:>7.2f}x")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

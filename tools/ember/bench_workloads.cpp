@@ -1,0 +1,84 @@
+// Benchmark workloads (see bench_workloads.h). Shapes and settings match bench/compare_pytorch.py.
+#include "bench_workloads.h"
+
+#include "models/zoo.h"
+
+namespace ember::cli {
+namespace {
+
+Tensor class_targets(int64_t n) {
+  std::vector<int64_t> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[i] = i % 10;
+  return from_vector(v, {n});
+}
+
+void require_fp32(const std::string& workload, const std::string& precision) {
+  EMBER_CHECK(precision == "fp32", "bench: workload '", workload, "' runs in fp32 only for now (", precision,
+              " training needs autocast, which ember does not have yet)");
+}
+
+/// One training step of a zoo model: forward, cross-entropy, backward, SGD momentum update.
+Workload train_step(const std::string& model_name, Device device, int64_t batch) {
+  manual_seed(0);
+  auto model = models::make_model(model_name);
+  model->to(device);
+  model->train();
+  auto opt = std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions(0.01).with_momentum(0.9));
+  Tensor x = randn({batch, 1, 28, 28}).to(device);
+  Tensor y = class_targets(batch).to(device);
+  Workload w{model_name, "samples_per_s", static_cast<double>(batch), 1, {}, {}};
+  w.run = [model, opt, x, y] {
+    Tensor loss = cross_entropy((*model)(x), y);
+    opt->zero_grad();
+    loss.backward();
+    opt->step();
+  };
+  return w;
+}
+
+}  // namespace
+
+Workload make_workload(const std::string& name, Device device, const std::string& precision) {
+  EMBER_CHECK(precision == "fp32" || precision == "bf16", "bench: unknown precision '", precision, "' (fp32, bf16)");
+  Workload w;
+  if (name == "mlp" || name == "lenet") {
+    require_fp32(name, precision);
+    w = train_step(name, device, 128);
+  } else if (name == "mlp-infer") {
+    require_fp32(name, precision);
+    manual_seed(0);
+    auto model = models::make_model("mlp");
+    model->to(device);
+    model->eval();
+    Tensor x = randn({1, 1, 28, 28}).to(device);
+    w = Workload{name, "ms_per_batch", 1, 1, {}, {}};
+    w.run = [model, x] {
+      NoGradGuard ng;
+      Tensor out = (*model)(x);
+    };
+  } else if (name == "gemm") {
+    const int64_t n = 2048;
+    DType t = precision == "bf16" ? kBFloat16 : kFloat32;
+    Tensor a = randn({n, n}).to(t).to(device), b = randn({n, n}).to(t).to(device);
+    w = Workload{name, "gflops", 2.0 * n * n * n, 1, {}, {}};
+    w.run = [a, b] {
+      NoGradGuard ng;
+      Tensor c = matmul(a, b);
+    };
+  } else if (name == "tiny-op") {
+    require_fp32(name, precision);
+    Tensor a = randn({8}).to(device), b = randn({8}).to(device);
+    const int64_t inner = 1000;
+    w = Workload{name, "us_per_op", 1, inner, {}, {}};
+    w.run = [a, b] {
+      NoGradGuard ng;
+      for (int64_t i = 0; i < inner; ++i) Tensor c = add(a, b);
+    };
+  } else {
+    EMBER_FAIL("bench: unknown workload '", name, "' (mlp, lenet, mlp-infer, gemm, tiny-op)");
+  }
+  w.sync = [device] { synchronize(device); };
+  return w;
+}
+
+}  // namespace ember::cli

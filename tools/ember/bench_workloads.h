@@ -1,0 +1,29 @@
+// The workloads `ember bench` times (and bench/compare_pytorch.py mirrors layer for layer in
+// PyTorch): each is set up once, then `run` does one unit of work (a training step, a batch-1
+// inference, a GEMM, a tiny op) that the harness repeats and times.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ember/ember.h"
+
+namespace ember::cli {
+
+struct Workload {
+  std::string name;
+  std::string metric;       // "samples_per_s", "ms_per_batch", "gflops", "us_per_op"
+  double units_per_run = 1; // samples per run (rates), flops per run (gflops), ops per run (us_per_op)
+  int64_t inner = 1;        // work items per timed run (tiny ops are timed in groups)
+  std::function<void()> run;
+  std::function<void()> sync;  // waits for the device (no-op on the CPU)
+};
+
+inline constexpr const char* kWorkloads[] = {"mlp", "lenet", "mlp-infer", "gemm", "tiny-op"};
+
+/// Builds workload `name` on device in precision ("fp32" or "bf16"). Throws ember::Error for an
+/// unknown name or a precision the workload/device cannot run.
+Workload make_workload(const std::string& name, Device device, const std::string& precision);
+
+}  // namespace ember::cli
