@@ -92,6 +92,22 @@ Entry parse_entry(const std::string& path, const std::string& name, const Json& 
   return e;
 }
 
+/// Position of a dtype in the reference implementation's Dtype enum (BOOL, U8, I8, F8_E5M2,
+/// F8_E4M3, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64); its writer sorts by it.
+int safetensors_rank(DType t) {
+  switch (t) {
+    case DType::Bool: return 0;
+    case DType::UInt8: return 1;
+    case DType::Float16: return 7;
+    case DType::BFloat16: return 8;
+    case DType::Int32: return 9;
+    case DType::Float32: return 11;
+    case DType::Float64: return 12;
+    case DType::Int64: return 13;
+  }
+  return 0;
+}
+
 std::map<std::string, std::string> parse_metadata(const std::string& path, const Json& m) {
   std::map<std::string, std::string> out;
   if (m.is_null()) return out;
@@ -136,8 +152,16 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
     for (const auto& [k, v] : metadata) m[k] = v;
     header["__metadata__"] = std::move(m);
   }
+  // Buffer order as the Python library writes it: dtype rank descending, then name. Every
+  // tensor then starts at a multiple of its element size (the header is padded to 8), so
+  // zero-copy readers can map it directly.
+  std::vector<std::pair<std::string, Tensor>> order(tensors.begin(), tensors.end());
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    if (!a.second.defined() || !b.second.defined()) return false;
+    return safetensors_rank(a.second.dtype()) > safetensors_rank(b.second.dtype());
+  });
   uint64_t offset = 0;
-  for (const auto& [name, t] : tensors) {
+  for (const auto& [name, t] : order) {
     EMBER_CHECK(name != "__metadata__", "save_safetensors: ", path, ": '__metadata__' is reserved, not a tensor name");
     EMBER_CHECK(t.defined(), "save_safetensors: ", path, ": tensor '", name, "' is undefined");
     Tensor c = t.detach();

@@ -2,6 +2,7 @@
 // metadata, byte-exact compatibility with the Python library's output, and rejection of
 // malformed files (each error naming the file), including a randomized corruption test.
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "ember/io.h"
@@ -118,6 +119,28 @@ TEST(Safetensors, MatchesPythonLibraryBytes) {
   std::string q = dir.file("ours.safetensors");
   io::save_safetensors(q, {{"a", from_vector(std::vector<float>{1.0f, 2.0f}, {2})}});
   EXPECT_EQ(read_bytes(q), expected);
+  // Mixed dtypes: the buffer (and header) order is dtype rank descending, then name, as the
+  // Python library writes it; every tensor is aligned to its element size.
+  io::save_safetensors(q, {{"a", from_vector(std::vector<int64_t>{1, 2, 3}, {3}).to(kUInt8)},
+                           {"b", from_vector(std::vector<float>{1.0f, 2.0f}, {2})}});
+  const std::string mixed = R"({"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                            R"("a":{"dtype":"U8","shape":[3],"data_offsets":[8,11]}})";
+  EXPECT_EQ(read_bytes(q), st_bytes(mixed, f32_bytes({1.0f, 2.0f}) + "\x01\x02\x03"));
+  std::map<std::string, Tensor> many;
+  for (DType d : {kBool, kUInt8, kFloat16, kBFloat16, kInt32, kFloat32, kFloat64, kInt64})
+    many[std::string("x_") + dtype_name(d)] = random_bits({3}, d, 7);
+  io::save_safetensors(q, many);
+  std::string qb = read_bytes(q);
+  uint64_t qn = 0;
+  for (int i = 7; i >= 0; --i) qn = (qn << 8) | static_cast<unsigned char>(qb[i]);
+  auto h = nlohmann::ordered_json::parse(qb.substr(8, qn));
+  std::vector<std::string> codes;
+  for (const auto& [name, v] : h.items()) {
+    codes.push_back(v["dtype"].get<std::string>());
+    EXPECT_EQ(v["data_offsets"][0].get<uint64_t>() % dtype_size(io::dtype_from_safetensors_code(codes.back())), 0u)
+        << name;
+  }
+  EXPECT_EQ(codes, (std::vector<std::string>{"I64", "F64", "F32", "I32", "BF16", "F16", "U8", "BOOL"}));
   // Other writers: any key order, buffer order unlike key order, metadata last, no padding.
   const std::string h2 =
       R"({"b" : {"dtype":"I32","shape":[],"data_offsets":[8,12]}, "a":{"dtype":"F64","shape":[1],)"
