@@ -1,5 +1,6 @@
 // ember: the umbrella header. #include <ember/ember.h> gives the whole public API.
 #pragma once
+#include "ember/amp.h"
 #include "ember/autograd.h"
 #include "ember/data.h"
 #include "ember/device.h"
@@ -17,5 +18,6 @@
 #include "ember/ops/shape.h"
 #include "ember/optim.h"
 #include "ember/random.h"
+#include "ember/shape.h"
 #include "ember/tensor.h"
 #include "ember/threading.h"

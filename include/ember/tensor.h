@@ -11,10 +11,10 @@
 #include "ember/device.h"
 #include "ember/dtype.h"
 #include "ember/error.h"
+#include "ember/shape.h"
 
 namespace ember {
 
-using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape& s);  // "[2,3,4]"
 int64_t shape_numel(const Shape& s);
 

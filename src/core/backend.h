@@ -5,8 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
-#include <typeindex>
-#include <unordered_map>
+#include <typeinfo>
 #include <vector>
 
 #include "ember/device.h"
@@ -40,31 +39,47 @@ class Stream {
   virtual void synchronize() = 0;
 };
 
+/// The process-wide slot of a kernel name: a small integer assigned on first use and never
+/// reused. Hot call sites resolve a name once (ops::KernelRef) and then look kernels up by
+/// index instead of hashing the name on every call. Thread-safe.
+size_t kernel_slot(const std::string& name);
+/// The name behind a slot returned by kernel_slot().
+std::string kernel_slot_name(size_t slot);
+
 /// Maps a kernel name to a function of a fixed signature. Each op family declares its
 /// signatures in src/core/kernels/<family>.h; a backend fills in the ones it implements.
+/// Entries live in a vector indexed by kernel_slot(name). Filled at registration, read-only after.
 class KernelTable {
  public:
   template <class Fn>
   void set(const std::string& name, Fn* fn) {
-    map_.insert_or_assign(name, Entry{std::type_index(typeid(Fn)), reinterpret_cast<void (*)()>(fn)});
+    const size_t s = kernel_slot(name);
+    if (s >= slots_.size()) slots_.resize(s + 1);
+    slots_[s] = Entry{&typeid(Fn), reinterpret_cast<void (*)()>(fn)};
   }
   /// nullptr when the backend lacks the kernel. Throws if registered with another signature.
   template <class Fn>
   Fn* find(const std::string& name) const {
-    auto it = map_.find(name);
-    if (it == map_.end()) return nullptr;
-    EMBER_CHECK(it->second.type == std::type_index(typeid(Fn)),
-                "kernel '", name, "' was registered with a different signature");
-    return reinterpret_cast<Fn*>(it->second.fn);
+    return find<Fn>(kernel_slot(name));
   }
+  /// Same, by slot (see kernel_slot()).
+  template <class Fn>
+  Fn* find(size_t slot) const {
+    if (slot >= slots_.size() || slots_[slot].fn == nullptr) return nullptr;
+    const Entry& e = slots_[slot];
+    EMBER_CHECK(*e.type == typeid(Fn), "kernel '", kernel_slot_name(slot),
+                "' was registered with a different signature");
+    return reinterpret_cast<Fn*>(e.fn);
+  }
+  /// Names of the registered kernels, sorted.
   std::vector<std::string> names() const;
 
  private:
   struct Entry {
-    std::type_index type;
-    void (*fn)();
+    const std::type_info* type = nullptr;
+    void (*fn)() = nullptr;
   };
-  std::unordered_map<std::string, Entry> map_;
+  std::vector<Entry> slots_;
 };
 
 class Backend {

@@ -1,14 +1,43 @@
 // Backend registry: one Backend object per device, registered explicitly (no static initialisers).
 #include <algorithm>
+#include <atomic>
 #include <mutex>
+#include <unordered_map>
 
 #include "core/backend.h"
 
 namespace ember {
 
+namespace {
+struct SlotNames {
+  std::mutex mu;
+  std::unordered_map<std::string, size_t> slots;
+  std::vector<std::string> names;
+};
+SlotNames& slot_names() {
+  static SlotNames s;
+  return s;
+}
+}  // namespace
+
+size_t kernel_slot(const std::string& name) {
+  SlotNames& s = slot_names();
+  std::lock_guard<std::mutex> lock(s.mu);
+  auto [it, inserted] = s.slots.try_emplace(name, s.names.size());
+  if (inserted) s.names.push_back(name);
+  return it->second;
+}
+
+std::string kernel_slot_name(size_t slot) {
+  SlotNames& s = slot_names();
+  std::lock_guard<std::mutex> lock(s.mu);
+  return slot < s.names.size() ? s.names[slot] : std::string("?");
+}
+
 std::vector<std::string> KernelTable::names() const {
   std::vector<std::string> out;
-  for (auto& [k, v] : map_) out.push_back(k);
+  for (size_t i = 0; i < slots_.size(); ++i)
+    if (slots_[i].fn) out.push_back(kernel_slot_name(i));
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -16,19 +45,25 @@ std::vector<std::string> KernelTable::names() const {
 namespace {
 struct Registry {
   std::vector<std::unique_ptr<Backend>> backends;
-  bool populated = false;
+  bool populated = false;            // registration started (guarded by mu)
+  std::atomic<bool> ready{false};    // registration finished: read without the lock on every get_backend()
   std::recursive_mutex mu;
 };
 Registry& registry() {
   static Registry r;
   return r;
 }
+/// The cpu:0 backend once registered: get_backend() returns it without taking any lock.
+std::atomic<Backend*> g_cpu{nullptr};
+
 void ensure_populated() {
   Registry& r = registry();
-  std::lock_guard<std::recursive_mutex> lock(r.mu);
+  if (r.ready.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::recursive_mutex> lock(r.mu);  // recursive: register_backend() re-enters
   if (r.populated) return;
   r.populated = true;
   register_all_backends();
+  r.ready.store(true, std::memory_order_release);
 }
 }  // namespace
 
@@ -36,10 +71,12 @@ void register_backend(std::unique_ptr<Backend> b) {
   ensure_populated();  // the built-in backends come first, whoever registers first
   Registry& r = registry();
   std::lock_guard<std::recursive_mutex> lock(r.mu);
+  if (g_cpu.load() == nullptr && b->device() == Device(DeviceKind::CPU, 0)) g_cpu.store(b.get());
   r.backends.push_back(std::move(b));
 }
 
 Backend& get_backend(const Device& d) {
+  if (d.is_cpu() && d.index == 0 && g_cpu != nullptr) return *g_cpu;  // the common case, no lookup
   ensure_populated();
   // Fast path: the CPU backend is registered first.
   auto& bs = registry().backends;

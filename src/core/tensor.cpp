@@ -39,40 +39,111 @@ int64_t wrap_dim(int64_t d, int64_t n, const char* op) {
   return d < 0 ? d + std::max<int64_t>(n, 1) : d;
 }
 
-Tensor make_empty(const Shape& s, DType t, Device d) {
-  for (int64_t v : s) EMBER_CHECK(v >= 0, "cannot create a tensor with negative size ", shape_str(s));
-  Backend& b = get_backend(d);
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(&b, static_cast<size_t>(shape_numel(s)) * dtype_size(t));
+namespace {
+
+/// Per-thread free lists of fixed-size blocks for the objects every tensor creation makes
+/// (TensorImpl and Storage, each with its shared_ptr control block, via allocate_shared).
+/// Small ops create and drop tensors at a high rate; a list pop/push replaces malloc/free.
+/// A block freed on another thread joins that thread's list. The list heads are trivially
+/// destructible thread_locals; a guard frees the blocks when the thread exits.
+struct FreeBlock {
+  FreeBlock* next;
+};
+struct BlockList {
+  FreeBlock* head = nullptr;
+  uint32_t count = 0;
+  bool closed = false;  // the thread is exiting: blocks go straight back to the heap
+};
+constexpr uint32_t kMaxFreeBlocks = 4096;
+
+template <size_t Size>
+BlockList& block_list() {
+  thread_local BlockList list;
+  struct Guard {
+    ~Guard() {
+      list.closed = true;
+      while (FreeBlock* b = list.head) {
+        list.head = b->next;
+        ::operator delete(b);
+      }
+      list.count = 0;
+    }
+  };
+  thread_local Guard guard;
+  (void)guard;
+  return list;
+}
+
+template <class T>
+struct PoolAllocator {
+  using value_type = T;
+  PoolAllocator() = default;
+  template <class U>
+  PoolAllocator(const PoolAllocator<U>&) {}  // NOLINT
+  static constexpr size_t kSize = (sizeof(T) + 15) & ~size_t{15};
+  T* allocate(size_t n) {
+    if (n == 1) {
+      BlockList& l = block_list<kSize>();
+      if (FreeBlock* b = l.head) {
+        l.head = b->next;
+        --l.count;
+        return reinterpret_cast<T*>(b);
+      }
+      return static_cast<T*>(::operator new(kSize));
+    }
+    return static_cast<T*>(::operator new(n * sizeof(T)));
+  }
+  void deallocate(T* p, size_t n) {
+    if (n == 1) {
+      BlockList& l = block_list<kSize>();
+      if (!l.closed && l.count < kMaxFreeBlocks) {
+        auto* b = reinterpret_cast<FreeBlock*>(p);
+        b->next = l.head;
+        l.head = b;
+        ++l.count;
+        return;
+      }
+    }
+    ::operator delete(p);
+  }
+  template <class U>
+  bool operator==(const PoolAllocator<U>&) const { return true; }
+};
+
+std::shared_ptr<TensorImpl> new_impl() { return std::allocate_shared<TensorImpl>(PoolAllocator<TensorImpl>()); }
+
+}  // namespace
+
+Tensor make_empty(const Shape& s, DType t, Device d) { return make_empty(s, t, get_backend(d)); }
+
+Tensor make_empty(const Shape& s, DType t, Backend& b) {
+  int64_t numel = 1;
+  for (int64_t v : s) {
+    EMBER_CHECK(v >= 0, "cannot create a tensor with negative size ", shape_str(s));
+    numel *= v;
+  }
+  auto impl = new_impl();
+  impl->storage = std::allocate_shared<Storage>(PoolAllocator<Storage>(), &b, static_cast<size_t>(numel) * dtype_size(t));
   impl->sizes = s;
-  impl->strides = contiguous_strides(s);
+  // Row-major strides, written in place (as contiguous_strides()).
+  impl->strides.resize(s.size());
+  int64_t acc = 1;
+  for (size_t i = s.size(); i-- > 0;) {
+    impl->strides[i] = acc;
+    acc *= std::max<int64_t>(s[i], 1);
+  }
   impl->dtype = t;
   return Tensor(std::move(impl));
 }
 
 Tensor make_view(const Tensor& src, Shape sizes, Shape strides, int64_t offset) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = new_impl();
   impl->storage = src.impl()->storage;
   impl->sizes = std::move(sizes);
   impl->strides = std::move(strides);
   impl->offset = offset;
   impl->dtype = src.dtype();
   return Tensor(std::move(impl));
-}
-
-bool TensorArg::contiguous() const {
-  int64_t expected = 1;
-  for (size_t i = sizes.size(); i-- > 0;) {
-    if (sizes[i] == 1) continue;
-    if (strides[i] != expected) return false;
-    expected *= sizes[i];
-  }
-  return true;
-}
-
-TensorArg arg_of(const Tensor& t) {
-  TensorImpl* i = t.impl();
-  return TensorArg{i->storage->data, i->offset, i->dtype, i->sizes, i->strides};
 }
 
 namespace {

@@ -4,6 +4,7 @@
 
 #include "autograd/record.h"
 #include "core/kernels/conv.h"
+#include "ops/autocast.h"
 #include "ops/dispatch.h"
 
 namespace ember {
@@ -62,6 +63,7 @@ kernels::Conv2dGeometry geometry(const Conv2dParams& p) {
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& p) {
+  if (auto c = amp::detail::autocast_lower({x, weight, bias})) return conv2d((*c)[0], (*c)[1], (*c)[2], p);
   Shape out_shape = conv2d_check(x, weight, bias, p);
   const kernels::Conv2dGeometry g = geometry(p);
   Device dev = x.device();

@@ -44,15 +44,25 @@ bool is_comparison(BinaryOp op) {
 
 /// Forward of a binary op: promote, broadcast, run the kernel. No autograd.
 Tensor binary_forward(const char* name, BinaryOp op, const Tensor& a, const Tensor& b, DType compute) {
+  static const ops::KernelRef<kernels::BinaryKernel> kernel(kernels::kBinary);
   ops::check_defined(name, "first operand", a);
   ops::check_defined(name, "second operand", b);
-  ops::check_same_device(name, {a, b});
+  ops::check_same_device(name, a, b);
+  const DType out_type = is_comparison(op) ? DType::Bool : compute;
+  // Fast path: same shapes and dtypes need no conversion, broadcast views or autograd guard.
+  const TensorImpl *ai = a.impl(), *bi = b.impl();
+  if (ai->dtype == compute && bi->dtype == compute && ai->sizes == bi->sizes) {
+    Backend& be = ai->backend();
+    Tensor out = make_empty(ai->sizes, out_type, be);
+    if (shape_numel(ai->sizes) != 0) kernel(be)(op, arg_of(a), arg_of(b), arg_of(out));
+    return out;
+  }
   Shape s = broadcast_shapes(a.shape(), b.shape(), name);
-  Tensor out = make_empty(s, is_comparison(op) ? DType::Bool : compute, a.device());
+  Tensor out = make_empty(s, out_type, a.device());
   if (out.numel() == 0) return out;
   NoGradGuard ng;
   Tensor x = a.to(compute).expand(s), y = b.to(compute).expand(s);
-  ops::kernel<kernels::BinaryKernel>(a.device(), kernels::kBinary)(op, arg_of(x), arg_of(y), arg_of(out));
+  kernel(a.device())(op, arg_of(x), arg_of(y), arg_of(out));
   return out;
 }
 
@@ -76,9 +86,11 @@ Tensor wrap(const Tensor& a, double s) { return scalar_tensor(s, TensorOptions(s
 Tensor unary_forward(const char* name, UnaryOp op, const Tensor& x, bool float_only, double p0 = 0, double p1 = 0) {
   ops::check_defined(name, "input", x);
   Tensor in = (float_only && !is_floating(x.dtype())) ? x.to(DType::Float32) : x;
-  Tensor out = make_empty(x.shape(), op == UnaryOp::LogicalNot ? DType::Bool : in.dtype(), x.device());
+  Backend& be = x.impl()->backend();
+  Tensor out = make_empty(x.shape(), op == UnaryOp::LogicalNot ? DType::Bool : in.dtype(), be);
   if (out.numel() == 0) return out;
-  ops::kernel<kernels::UnaryKernel>(x.device(), kernels::kUnary)(op, arg_of(in), arg_of(out), p0, p1);
+  static const ops::KernelRef<kernels::UnaryKernel> kernel(kernels::kUnary);
+  kernel(be)(op, arg_of(in), arg_of(out), p0, p1);
   return out;
 }
 
@@ -88,24 +100,27 @@ Tensor unary_forward(const char* name, UnaryOp op, const Tensor& x, bool float_o
 
 Tensor add(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward("add", BinaryOp::Add, a, b, arith_type("add", a, b));
-  autograd::record("add", {a, b}, {out}, [a, b](const GradList& g) { return GradList{grad_for(g[0], a), grad_for(g[0], b)}; });
+  if (autograd::should_record({a, b}))  // skip building the closure in inference
+    autograd::record("add", {a, b}, {out}, [a, b](const GradList& g) { return GradList{grad_for(g[0], a), grad_for(g[0], b)}; });
   return out;
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward("sub", BinaryOp::Sub, a, b, arith_type("sub", a, b));
-  autograd::record("sub", {a, b}, {out}, [a, b](const GradList& g) {
-    return GradList{grad_for(g[0], a), b.requires_grad() ? grad_for(neg(g[0]), b) : Tensor()};
-  });
+  if (autograd::should_record({a, b}))
+    autograd::record("sub", {a, b}, {out}, [a, b](const GradList& g) {
+      return GradList{grad_for(g[0], a), b.requires_grad() ? grad_for(neg(g[0]), b) : Tensor()};
+    });
   return out;
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = binary_forward("mul", BinaryOp::Mul, a, b, arith_type("mul", a, b));
-  autograd::record("mul", {a, b}, {out}, [a, b](const GradList& g) {
-    return GradList{a.requires_grad() ? grad_for(mul(g[0], b), a) : Tensor(),
-                    b.requires_grad() ? grad_for(mul(g[0], a), b) : Tensor()};
-  });
+  if (autograd::should_record({a, b}))
+    autograd::record("mul", {a, b}, {out}, [a, b](const GradList& g) {
+      return GradList{a.requires_grad() ? grad_for(mul(g[0], b), a) : Tensor(),
+                      b.requires_grad() ? grad_for(mul(g[0], a), b) : Tensor()};
+    });
   return out;
 }
 
@@ -113,10 +128,11 @@ Tensor div(const Tensor& a, const Tensor& b) {
   DType t = arith_type("div", a, b);
   if (!is_floating(t)) t = DType::Float32;  // true division, as torch.div
   Tensor out = binary_forward("div", BinaryOp::Div, a, b, t);
-  autograd::record("div", {a, b}, {out}, [a, b, out = out.detach()](const GradList& g) {
-    return GradList{a.requires_grad() ? grad_for(div(g[0], b), a) : Tensor(),
-                    b.requires_grad() ? grad_for(neg(div(mul(g[0], out), b)), b) : Tensor()};
-  });
+  if (autograd::should_record({a, b}))
+    autograd::record("div", {a, b}, {out}, [a, b, out = out.detach()](const GradList& g) {
+      return GradList{a.requires_grad() ? grad_for(div(g[0], b), a) : Tensor(),
+                      b.requires_grad() ? grad_for(neg(div(mul(g[0], out), b)), b) : Tensor()};
+    });
   return out;
 }
 
@@ -220,9 +236,10 @@ Tensor sigmoid(const Tensor& x) {
 }
 Tensor relu(const Tensor& x) {
   Tensor out = unary_forward("relu", UnaryOp::Relu, x, false);
-  autograd::record("relu", {x}, {out}, [out = out.detach()](const GradList& g) {
-    return GradList{where(gt(out, 0.0), g[0], zeros_like(g[0]))};
-  });
+  if (autograd::should_record({x}))
+    autograd::record("relu", {x}, {out}, [out = out.detach()](const GradList& g) {
+      return GradList{binary_forward("relu_backward", BinaryOp::ReluBackward, g[0], out, g[0].dtype())};
+    });
   return out;
 }
 Tensor gelu(const Tensor& x) {

@@ -7,6 +7,7 @@
 #include "autograd/record.h"
 #include "core/kernels/matmul.h"
 #include "ember/ops/reduce.h"
+#include "ops/autocast.h"
 #include "ops/dispatch.h"
 
 namespace ember {
@@ -60,14 +61,15 @@ Tensor gemm(const char* op, const Tensor& a, const Tensor& b, const Tensor& bias
   Tensor x = gemm_operand(a).expand(concat(batch, {M, K}));
   Tensor y = gemm_operand(b).expand(concat(batch, {K, N}));
   TensorArg bias_arg = bias.defined() ? arg_of(bias) : TensorArg{};
-  ops::kernel<kernels::MatmulKernel>(a.device(), kernels::kMatmul)(arg_of(x), arg_of(y), arg_of(out),
-                                                                   bias.defined() ? &bias_arg : nullptr, 1.0, 0.0);
+  static const ops::KernelRef<kernels::MatmulKernel> kernel(kernels::kMatmul);
+  kernel(a.device())(arg_of(x), arg_of(y), arg_of(out), bias.defined() ? &bias_arg : nullptr, 1.0, 0.0);
   return out;
 }
 
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
+  if (auto c = amp::detail::autocast_lower({a, b})) return matmul((*c)[0], (*c)[1]);
   ops::check_defined("matmul", "first operand", a);
   ops::check_defined("matmul", "second operand", b);
   ops::check_same_device("matmul", {a, b});
@@ -113,6 +115,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  if (auto c = amp::detail::autocast_lower({x, weight, bias})) return linear((*c)[0], (*c)[1], (*c)[2]);
   ops::check_defined("linear", "input", x);
   ops::check_defined("linear", "weight", weight);
   ops::check_same_device("linear", {x, weight, bias});
@@ -135,6 +138,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     NoGradGuard ng;  // (rows, in) x (in, out) + bias: the weight is read transposed through its strides
     out = gemm("linear", x.reshape({rows, in}), weight.t(), bias).reshape(out_shape);
   }
+  if (!autograd::should_record({x, weight, bias})) return out;  // inference: no closure to build
   autograd::record("linear", {x, weight, bias}, {out}, [x, weight, bias, rows, in, out_f](const GradList& g) {
     if (!g[0].defined()) return GradList{Tensor(), Tensor(), Tensor()};
     Tensor g2 = g[0].reshape({rows, out_f});  // (rows, out)

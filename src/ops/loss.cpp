@@ -7,6 +7,7 @@
 #include "ember/ops/loss.h"
 #include "ember/ops/reduce.h"
 #include "ops/dispatch.h"
+#include "ops/autocast.h"
 
 namespace ember {
 
@@ -123,6 +124,7 @@ Tensor unflatten(const Tensor& out, const ClassFlat& f, Reduction r) {
 }  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, double label_smoothing, Reduction reduction) {
+  if (auto c = amp::detail::autocast_fp32({logits})) return cross_entropy((*c)[0], target, label_smoothing, reduction);
   check_reduction("cross_entropy", reduction);
   EMBER_CHECK(label_smoothing >= 0.0 && label_smoothing < 1.0, "cross_entropy: label_smoothing must be in [0,1), got ",
               label_smoothing);
@@ -131,12 +133,14 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, double label_sm
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction) {
+  if (auto c = amp::detail::autocast_fp32({log_probs})) return nll_loss((*c)[0], target, reduction);
   check_reduction("nll_loss", reduction);
   ClassFlat f = flatten_classes("nll_loss", "log_probs", log_probs, target);
   return unflatten(nll_2d(f.x2, f.t1, reduction), f, reduction);
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  if (auto c = amp::detail::autocast_fp32({input, target})) return mse_loss((*c)[0], (*c)[1], reduction);
   check_reduction("mse_loss", reduction);
   ops::check_defined("mse_loss", "input", input);
   ops::check_defined("mse_loss", "target", target);
@@ -151,6 +155,8 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
 }
 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target, Reduction reduction) {
+  if (auto c = amp::detail::autocast_fp32({logits, target}))
+    return binary_cross_entropy_with_logits((*c)[0], (*c)[1], reduction);
   const char* op = "binary_cross_entropy_with_logits";
   check_reduction(op, reduction);
   ops::check_defined(op, "logits", logits);

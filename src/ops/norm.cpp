@@ -10,6 +10,7 @@
 #include "ember/ops/elementwise.h"
 #include "ember/random.h"
 #include "ops/dispatch.h"
+#include "ops/autocast.h"
 
 namespace ember {
 
@@ -32,6 +33,24 @@ const TensorArg* opt_arg(const Tensor& t, TensorArg& storage) {
   return &storage;
 }
 
+/// A host-drawn dropout mask shaped like x, in x's dtype and on x's device (see dropout()).
+template <class V>
+Tensor dropout_mask(const Tensor& x, double p, double scale) {
+  const int64_t n = x.numel();
+  std::vector<V> m(static_cast<size_t>(n));
+  const uint64_t threshold = static_cast<uint64_t>(std::ceil(p * 4294967296.0));  // keep iff u32 >= threshold
+  const V keep = static_cast<V>(scale);
+  Generator& gen = default_generator();
+  int64_t i = 0;
+  for (; i + 1 < n; i += 2) {  // branch-free: the keep/drop pattern is random
+    const uint64_t r = gen.next_u64();
+    m[i] = keep * static_cast<V>((r & 0xffffffffu) >= threshold);
+    m[i + 1] = keep * static_cast<V>((r >> 32) >= threshold);
+  }
+  if (i < n) m[i] = keep * static_cast<V>((gen.next_u64() & 0xffffffffu) >= threshold);
+  return from_vector(m, x.shape(), TensorOptions(x.dtype()).with_device(x.device()));
+}
+
 bool wants_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
 
 Tensor grad_as(const Tensor& g, const Tensor& like) {
@@ -51,6 +70,8 @@ void check_param(const char* op, const char* what, const Tensor& p, const Shape&
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum, double eps) {
+  if (auto c = amp::detail::autocast_fp32({x, weight, bias}))  // running stats are updated in place: never cast
+    return batch_norm((*c)[0], running_mean, running_var, (*c)[1], (*c)[2], training, momentum, eps);
   const char* op = "batch_norm";
   ops::check_defined(op, "input", x);
   ops::check_floating(op, "input", x);
@@ -81,9 +102,13 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     x3 = x.reshape({N, C, S});
     if (batch_stats) {
       mean = make_empty(cs, sd, dev);
+      rstd = make_empty(cs, sd, dev);
       Tensor var = make_empty(cs, sd, dev);
-      ops::kernel<kernels::BatchNormStatsKernel>(dev, kernels::kBatchNormStats)(arg_of(x3), arg_of(mean), arg_of(var));
-      rstd = pow(add(var, eps), -0.5);
+      Tensor w = as_param(weight, x.dtype(), cs), b = as_param(bias, x.dtype(), cs);
+      TensorArg wa, ba;
+      ops::kernel<kernels::BatchNormForwardKernel>(dev, kernels::kBatchNormForward)(
+          arg_of(x3), opt_arg(w, wa), opt_arg(b, ba), eps, arg_of(out.view({N, C, S})), arg_of(mean), arg_of(var),
+          arg_of(rstd));
       if (training && running_mean.defined()) {
         double unbias = static_cast<double>(M) / static_cast<double>(M - 1);
         Tensor rm = running_mean, rv = running_var;  // handles to the caller's buffers, updated in place
@@ -93,11 +118,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     } else {
       mean = running_mean.to(sd).contiguous();
       rstd = pow(add(running_var.to(sd), eps), -0.5);
+      Tensor w = as_param(weight, x.dtype(), cs), b = as_param(bias, x.dtype(), cs);
+      TensorArg wa, ba;
+      ops::kernel<kernels::BatchNormApplyKernel>(dev, kernels::kBatchNormApply)(
+          arg_of(x3), arg_of(mean), arg_of(rstd), opt_arg(w, wa), opt_arg(b, ba), arg_of(out.view({N, C, S})));
     }
-    Tensor w = as_param(weight, x.dtype(), cs), b = as_param(bias, x.dtype(), cs);
-    TensorArg wa, ba;
-    ops::kernel<kernels::BatchNormApplyKernel>(dev, kernels::kBatchNormApply)(
-        arg_of(x3), arg_of(mean), arg_of(rstd), opt_arg(w, wa), opt_arg(b, ba), arg_of(out.view({N, C, S})));
   }
   bool need_x = wants_grad(x), need_w = wants_grad(weight), need_b = wants_grad(bias);
   autograd::record(op, {x, weight, bias}, {out},
@@ -120,6 +145,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias,
                   double eps) {
+  if (auto c = amp::detail::autocast_fp32({x, weight, bias}))
+    return layer_norm((*c)[0], normalized_shape, (*c)[1], (*c)[2], eps);
   const char* op = "layer_norm";
   ops::check_defined(op, "input", x);
   ops::check_floating(op, "input", x);
@@ -176,12 +203,10 @@ Tensor dropout(const Tensor& x, double p, bool training) {
   if (!training || p == 0.0) return x;
   ops::check_floating("dropout", "input", x);
   // The mask holds 0 or 1/(1-p) (0 everywhere when p == 1), drawn on the host from the
-  // default generator so a manual_seed reproduces it on every backend.
+  // default generator so a manual_seed reproduces it on every backend. Each 64-bit draw
+  // gives two 32-bit uniforms: an element is kept when its uniform u32 / 2^32 >= p.
   const double scale = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
-  std::vector<double> m(static_cast<size_t>(x.numel()));
-  Generator& gen = default_generator();
-  for (double& v : m) v = gen.uniform() >= p ? scale : 0.0;
-  Tensor mask = from_vector(m, x.shape(), TensorOptions(x.dtype()).with_device(x.device()));
+  const Tensor mask = x.dtype() == DType::Float64 ? dropout_mask<double>(x, p, scale) : dropout_mask<float>(x, p, scale);
   Tensor out;
   {
     NoGradGuard ng;

@@ -67,10 +67,10 @@ Tensor max_pool2d(const Tensor& x, const Pool2dParams& p) {
     ops::kernel<kernels::MaxPool2dForwardKernel>(dev, kernels::kMaxPool2dForward)(arg_of(xc), arg_of(out),
                                                                                    want_idx ? &ia : nullptr, g);
   }
-  autograd::record("max_pool2d", {x}, {out}, [x, idx](const GradList& grads) {
+  autograd::record("max_pool2d", {x}, {out}, [x, idx, g](const GradList& grads) {
     if (!grads[0].defined()) return GradList{Tensor()};
     return GradList{grad_input(grads[0], x, [&](const TensorArg& go, const TensorArg& gx) {
-      ops::kernel<kernels::MaxPool2dBackwardKernel>(x.device(), kernels::kMaxPool2dBackward)(go, arg_of(idx), gx);
+      ops::kernel<kernels::MaxPool2dBackwardKernel>(x.device(), kernels::kMaxPool2dBackward)(go, arg_of(idx), gx, g);
     })};
   });
   return out;

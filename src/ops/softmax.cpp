@@ -3,6 +3,7 @@
 #include "autograd/record.h"
 #include "core/kernels/softmax.h"
 #include "ember/ops/loss.h"
+#include "ops/autocast.h"
 #include "ops/dispatch.h"
 
 namespace ember {
@@ -21,6 +22,7 @@ std::vector<int64_t> dim_last(int64_t n, int64_t d) {
 }
 
 Tensor softmax_impl(const char* name, const Tensor& x, int64_t dim, bool log) {
+  if (auto c = amp::detail::autocast_fp32({x})) return softmax_impl(name, (*c)[0], dim, log);
   ops::check_defined(name, "input", x);
   ops::check_floating(name, "input", x);
   int64_t d = wrap_dim(dim, x.dim(), name);

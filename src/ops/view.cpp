@@ -107,10 +107,15 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
 Tensor Tensor::transpose(int64_t a, int64_t b) const {
   int64_t n = dim();
   if (n == 0) return *this;
-  std::vector<int64_t> p(n);
-  std::iota(p.begin(), p.end(), 0);
-  std::swap(p[wrap_dim(a, n, "transpose")], p[wrap_dim(b, n, "transpose")]);
-  return permute(p);
+  a = wrap_dim(a, n, "transpose");
+  b = wrap_dim(b, n, "transpose");
+  // Built directly rather than through permute(): linear transposes its weight on every call.
+  Shape sz = shape(), st = strides();
+  std::swap(sz[a], sz[b]);
+  std::swap(st[a], st[b]);
+  Tensor out = make_view(*this, std::move(sz), std::move(st), offset());
+  autograd::record("permute", {*this}, {out}, [a, b](const GradList& g) { return GradList{g[0].transpose(a, b)}; });
+  return out;
 }
 
 Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const {

@@ -175,6 +175,18 @@ TEST(Conv2d, OneDnnMatchesReferenceFloat32) {
                                 true);
 }
 
+TEST(Conv2d, OneDnnBlockedLayoutsMatchReference) {
+  // Shapes where oneDNN picks blocked layouts (nChw16c activations, blocked weights) and the
+  // arguments are staged through reorders: a single-channel first layer, channel counts that
+  // are not multiples of the block, and repeated calls reusing the cached scratch buffers.
+  expect_fast_matches_reference(kFloat32, {4, 1, 28, 28}, {32, 1, 3, 3}, P({1, 1}, {1, 1}, {1, 1}, 1), 1e-4, 1e-4,
+                                true);
+  expect_fast_matches_reference(kFloat32, {3, 20, 9, 11}, {24, 20, 3, 3}, P({1, 1}, {1, 1}, {1, 1}, 1), 1e-4, 1e-4,
+                                true);
+  expect_fast_matches_reference(kFloat32, {3, 20, 9, 11}, {24, 20, 3, 3}, P({1, 1}, {1, 1}, {1, 1}, 1), 1e-4, 1e-4,
+                                true);
+}
+
 TEST(Conv2d, OneDnnMatchesReferenceFloat32Params) {
   for (const Case& c : cases()) {
     SCOPED_TRACE(shape_str(c.x) + " * " + shape_str(c.w));

@@ -3,7 +3,9 @@
 // primitives, gradients, multi-dim shapes, threaded, errors) and dropout (reproducibility,
 // mean preservation, p edge cases, gradient with a fixed seed, errors).
 #include <cmath>
+#include <string>
 
+#include "backends/cpu/fast_path.h"
 #include "harness/op_harness.h"
 
 using namespace ember;
@@ -126,6 +128,40 @@ TEST(BatchNorm, ThreadedLargeMatchesComposition) {
   EXPECT_ALLCLOSE(xa.grad(), xb.grad(), 1e-3, 1e-5);
   EXPECT_ALLCLOSE(wa.grad(), wb.grad(), 1e-3, 1e-3);
   EXPECT_ALLCLOSE(ba.grad(), bb.grad(), 1e-4, 1e-3);
+}
+
+TEST(BatchNorm, FastPathsMatchReference) {
+  // float32 NCHW with planes of >= 16 elements takes the fused fast kernels; compare them
+  // (outputs, running statistics, all gradients) with the reference loops, training and eval,
+  // with and without affine parameters, including a strided (channels-last) input.
+  auto run = [](const Tensor& x0, bool affine, bool training, bool channels_last) {
+    Tensor x = x0.detach().clone().set_requires_grad();
+    Tensor w = uniform({x0.size(1)}, 0.5, 1.5, 41).to(kFloat32).set_requires_grad();
+    Tensor b = uniform({x0.size(1)}, -1, 1, 42).to(kFloat32).set_requires_grad();
+    Tensor rm = uniform({x0.size(1)}, -0.5, 0.5, 43).to(kFloat32), rv = uniform({x0.size(1)}, 0.5, 2, 44).to(kFloat32);
+    Tensor xin = channels_last ? x.permute({0, 2, 3, 1}).contiguous().permute({0, 3, 1, 2}) : x;
+    Tensor y = batch_norm(xin, rm, rv, affine ? w : Tensor(), affine ? b : Tensor(), training, 0.1, 1e-5);
+    y.backward(uniform(y.shape(), -1, 1, 45).to(kFloat32));
+    std::vector<Tensor> r{y.detach(), rm, rv, x.grad()};
+    if (affine) r.push_back(w.grad()), r.push_back(b.grad());
+    return r;
+  };
+  Tensor x = add(mul(uniform({8, 5, 6, 7}, -2, 2, 40), 3.0), 1.0).to(kFloat32);
+  for (bool affine : {true, false})
+    for (bool training : {true, false})
+      for (bool cl : {false, true}) {
+        SCOPED_TRACE(std::string(affine ? "affine " : "") + (training ? "training" : "eval") + (cl ? " strided" : ""));
+        std::vector<Tensor> fast = run(x, affine, training, cl), ref;
+        {
+          cpu::ReferenceKernelsScope scope;
+          ref = run(x, affine, training, cl);
+        }
+        ASSERT_EQ(fast.size(), ref.size());
+        for (size_t i = 0; i < fast.size(); ++i) {
+          SCOPED_TRACE(i);
+          EXPECT_ALLCLOSE(fast[i].to(kFloat64), ref[i].to(kFloat64), 1e-4, 1e-5);
+        }
+      }
 }
 
 TEST(BatchNorm, HalfAndBFloat16) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <string>
 
 #include "backends/cpu/fast_path.h"
 #include "backends/cpu/onednn/pool.h"
@@ -158,6 +159,35 @@ TEST(MaxPool2d, TrainingForwardAndBackwardMatchReference) {
   }
   EXPECT_ALLCLOSE(fast[0], ref[0], 0, 0);
   EXPECT_ALLCLOSE(fast[1], ref[1], 0, 0);
+}
+
+TEST(MaxPool2d, Fast2x2MatchesReferenceShapesTiesAndNaN) {
+  // The 2x2 stride-2 fast path works in blocks of 8 or 4 outputs (the last block overlapping),
+  // so cover output widths 1..19, odd sizes (last row/column unused), ties and NaNs.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (int64_t w : {2, 3, 7, 8, 9, 14, 16, 17, 28, 38}) {
+    for (int64_t h : {2, 5}) {
+      SCOPED_TRACE("H=" + std::to_string(h) + " W=" + std::to_string(w));
+      // Values from a small set: many ties inside windows.
+      std::vector<float> v(static_cast<size_t>(3 * 2 * h * w));
+      std::mt19937_64 rng(static_cast<uint64_t>(h * 100 + w));
+      for (float& e : v) e = static_cast<float>(static_cast<int>(rng() % 4)) - 1.5f;
+      for (size_t i = 0; i < v.size(); i += 7) v[i] = (rng() % 3 == 0) ? nan : v[i];
+      Tensor x = from_vector(v, {3, 2, h, w});
+      auto f = [](const Tensor& t) { return max_pool2d(t, P({2, 2})); };
+      std::vector<Tensor> fast = run_with_grad(x, f), ref;
+      {
+        cpu::ReferenceKernelsScope scope;
+        ref = run_with_grad(x, f);
+      }
+      std::vector<float> a = fast[0].to_vector<float>(), b = ref[0].to_vector<float>();
+      ASSERT_EQ(a.size(), b.size());
+      for (size_t i = 0; i < a.size(); ++i)
+        EXPECT_TRUE(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i]))) << i << ": " << a[i] << " vs " << b[i];
+      // Equal gradients mean the same arg-max indices (the first maximum / first NaN).
+      EXPECT_ALLCLOSE(fast[1], ref[1], 0, 0);
+    }
+  }
 }
 
 TEST(MaxPool2d, Errors) {

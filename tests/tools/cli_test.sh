@@ -18,6 +18,16 @@ echo "$out" | grep -q "^cpu:" || { echo "FAIL device lists cpu"; fail=1; }
 check "device json" 0 "$EMBER" device --json
 echo "$out" | /usr/bin/env python3 -c 'import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); assert d["devices"][0]["device"]=="cpu" and d["devices"][0]["compute_units"]>0' \
   || { echo "FAIL device json parse: $out"; fail=1; }
+# Mixed precision: the device says how it runs bf16/fp16; bf16 bench runs where it is available.
+bf16=$(echo "$out" | /usr/bin/env python3 -c 'import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1])["devices"][0]; assert d["fp16"]; print(d["bf16"].split()[0])') \
+  || { echo "FAIL device json lacks bf16/fp16: $out"; fail=1; }
+check "train unknown precision exits 2" 2 "$EMBER" train --data-dir /nonexistent --out /nonexistent --precision fp8
+if [ "$bf16" = native ] || [ "$bf16" = emulated ]; then
+  check "bench bf16" 0 "$EMBER" bench --workload mlp-infer --precision bf16 --repeats 2 --warmup 1 --json
+  echo "$out" | grep -q '"precision":"bf16"' || { echo "FAIL bench bf16 json: $out"; fail=1; }
+else
+  check "bench bf16 refused without bf16 kernels" 1 "$EMBER" bench --workload mlp-infer --precision bf16
+fi
 check "unknown flag exits 2" 2 "$EMBER" device --no-such-flag
 echo "$out" | grep -q "no-such-flag" || { echo "FAIL error names the flag"; fail=1; }
 check "unknown command exits 2" 2 "$EMBER" frobnicate

@@ -1,4 +1,6 @@
-// Benchmark workloads (see bench_workloads.h). Shapes and settings match bench/compare_pytorch.py.
+// Benchmark workloads (see bench_workloads.h). Shapes and settings match bench/compare_pytorch.py:
+// bf16 training/inference runs the forward pass (and loss) under autocast, as PyTorch's
+// torch.autocast("cpu", dtype=torch.bfloat16), with float32 weights and optimizer.
 #include "bench_workloads.h"
 
 #include "models/zoo.h"
@@ -13,12 +15,13 @@ Tensor class_targets(int64_t n) {
 }
 
 void require_fp32(const std::string& workload, const std::string& precision) {
-  EMBER_CHECK(precision == "fp32", "bench: workload '", workload, "' runs in fp32 only for now (", precision,
-              " training needs autocast, which ember does not have yet)");
+  EMBER_CHECK(precision == "fp32", "bench: workload '", workload, "' runs in fp32 only (", precision,
+              " has no meaning for it)");
 }
 
-/// One training step of a zoo model: forward, cross-entropy, backward, SGD momentum update.
-Workload train_step(const std::string& model_name, Device device, int64_t batch) {
+/// One training step of a zoo model: forward, cross-entropy (under autocast to `low` unless
+/// it is float32), backward, SGD momentum update.
+Workload train_step(const std::string& model_name, Device device, int64_t batch, DType low) {
   manual_seed(0);
   auto model = models::make_model(model_name);
   model->to(device);
@@ -27,8 +30,12 @@ Workload train_step(const std::string& model_name, Device device, int64_t batch)
   Tensor x = randn({batch, 1, 28, 28}).to(device);
   Tensor y = class_targets(batch).to(device);
   Workload w{model_name, "samples_per_s", static_cast<double>(batch), 1, {}, {}};
-  w.run = [model, opt, x, y] {
-    Tensor loss = cross_entropy((*model)(x), y);
+  w.run = [model, opt, x, y, low] {
+    Tensor loss;
+    {
+      amp::AutocastGuard ac(low == kFloat32 ? kBFloat16 : low, low != kFloat32);
+      loss = cross_entropy((*model)(x), y);
+    }
     opt->zero_grad();
     loss.backward();
     opt->step();
@@ -40,20 +47,21 @@ Workload train_step(const std::string& model_name, Device device, int64_t batch)
 
 Workload make_workload(const std::string& name, Device device, const std::string& precision) {
   EMBER_CHECK(precision == "fp32" || precision == "bf16", "bench: unknown precision '", precision, "' (fp32, bf16)");
+  const DType low = precision == "bf16" ? kBFloat16 : kFloat32;
+  amp::require_precision(device, low);  // no silent fallback to slow loops
   Workload w;
   if (name == "mlp" || name == "lenet") {
-    require_fp32(name, precision);
-    w = train_step(name, device, 128);
+    w = train_step(name, device, 128, low);
   } else if (name == "mlp-infer") {
-    require_fp32(name, precision);
     manual_seed(0);
     auto model = models::make_model("mlp");
     model->to(device);
     model->eval();
     Tensor x = randn({1, 1, 28, 28}).to(device);
     w = Workload{name, "ms_per_batch", 1, 1, {}, {}};
-    w.run = [model, x] {
+    w.run = [model, x, low] {
       NoGradGuard ng;
+      amp::AutocastGuard ac(low == kFloat32 ? kBFloat16 : low, low != kFloat32);
       Tensor out = (*model)(x);
     };
   } else if (name == "gemm") {

@@ -22,8 +22,9 @@ struct Workload {
 
 inline constexpr const char* kWorkloads[] = {"mlp", "lenet", "mlp-infer", "gemm", "tiny-op"};
 
-/// Builds workload `name` on device in precision ("fp32" or "bf16"). Throws ember::Error for an
-/// unknown name or a precision the workload/device cannot run.
+/// Builds workload `name` on device in precision ("fp32" or "bf16": autocast for the model
+/// workloads, bf16 operands for gemm). Throws ember::Error for an unknown name or a precision
+/// the workload/device cannot run (amp::require_precision).
 Workload make_workload(const std::string& name, Device device, const std::string& precision);
 
 }  // namespace ember::cli

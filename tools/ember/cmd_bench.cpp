@@ -76,7 +76,9 @@ Command add_bench_command(CLI::App& app) {
                   "mlp, lenet (training step, batch 128), mlp-infer (batch 1), gemm (2048^3), tiny-op (8-element add); "
                   "repeatable; default all")
       ->check(CLI::IsMember(known));
-  cmd->add_option("--precision", a->precision, "fp32 or bf16 (bf16: gemm only for now)")
+  cmd->add_option("--precision", a->precision,
+                  "fp32 or bf16 (mlp, lenet, mlp-infer: autocast with float32 weights; gemm: bf16 operands; "
+                  "tiny-op: fp32 only)")
       ->check(CLI::IsMember({"fp32", "bf16"}))->capture_default_str();
   cmd->add_option("--device", a->device, "Device")->capture_default_str();
   cmd->add_option("--threads", a->threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")->check(CLI::PositiveNumber);

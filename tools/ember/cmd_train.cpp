@@ -37,6 +37,10 @@ Command add_train_command(CLI::App& app) {
         }
       })
       ->capture_default_str();
+  cmd->add_option("--precision", c->precision,
+                  "fp32; bf16 or fp16: matmul/linear/conv in that dtype (autocast), float32 weights, fp16 with loss "
+                  "scaling; a precision the device cannot run is an error (see 'ember device')")
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}))->capture_default_str();
   cmd->add_option("--seed", c->seed, "Seed for initialisation, data order, augmentation and dropout")->capture_default_str();
   cmd->add_flag("--resume", c->resume, "Continue from OUT/checkpoint if it exists");
   cmd->add_flag("--json", c->json, "Progress to stderr; last stdout line is a JSON summary");
@@ -54,6 +58,9 @@ Command add_train_command(CLI::App& app) {
                           "checkpoint, metrics.jsonl, curves.png\n",
                           100 * s.test_accuracy, s.test_loss, static_cast<long long>(s.epochs), s.train_seconds,
                           s.samples_per_s, c->out.c_str());
+              if (s.precision != "fp32")
+                std::printf("precision %s (%lld steps skipped by loss scaling)\n", s.precision.c_str(),
+                            static_cast<long long>(s.skipped_steps));
             }
             return 0;
           }};

@@ -42,7 +42,7 @@ nlohmann::json TrainConfig::to_json() const {
   return {{"model", model},         {"dataset", dataset},       {"epochs", epochs},
           {"batch_size", batch_size}, {"lr", effective_lr()},   {"optimizer", optimizer},
           {"schedule", schedule},   {"weight_decay", effective_weight_decay()}, {"momentum", momentum},
-          {"shift", shift},         {"label_smoothing", label_smoothing}, {"device", device},
+          {"shift", shift},         {"label_smoothing", label_smoothing}, {"device", device}, {"precision", precision},
           {"seed", seed},           {"train_limit", train_limit}};
 }
 

@@ -25,6 +25,7 @@ struct TrainConfig {
   int64_t shift = 2;         // random translation in pixels (augmentation); 0 disables
   double label_smoothing = 0.0;
   std::string device = "cpu";
+  std::string precision = "fp32";  // fp32, bf16 (autocast) or fp16 (autocast + loss scaling)
   uint64_t seed = 0;
   bool resume = false;
   bool json = false;
@@ -40,6 +41,7 @@ inline constexpr const char* kModels[] = {"mlp", "lenet"};
 inline constexpr const char* kOptimizers[] = {"sgd", "adam", "adamw"};
 inline constexpr const char* kSchedules[] = {"none", "step", "cosine", "onecycle"};
 inline constexpr const char* kDatasets[] = {"mnist"};
+inline constexpr const char* kPrecisions[] = {"fp32", "bf16", "fp16"};
 
 /// The dataset `name` ("mnist") from dir, optionally only its first `limit` examples.
 std::shared_ptr<const data::Dataset> make_dataset(const std::string& name, const std::string& dir, data::Split split,

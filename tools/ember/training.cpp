@@ -3,6 +3,10 @@
 // the epoch and batch to continue from, the partial statistics of the current epoch and the
 // history of finished epochs. The data order and augmentation depend only on (seed, epoch,
 // batch), so the resumed run sees exactly the batches the uninterrupted one would.
+// With --precision bf16/fp16 the forward pass and loss run under amp::AutocastGuard (the
+// parameters, gradients and optimizer stay float32); fp16 also scales the loss with an
+// amp::GradScaler whose state the checkpoint keeps (scheduler section, "grad_scaler." keys).
+// Evaluation always runs in float32.
 #include "training.h"
 
 #include <sys/stat.h>
@@ -20,11 +24,13 @@ namespace fs = std::filesystem;
 nlohmann::json TrainSummary::to_json(const TrainConfig& c) const {
   return {{"test_accuracy", test_accuracy}, {"test_loss", test_loss}, {"epochs", epochs},
           {"steps", steps}, {"train_seconds", train_seconds}, {"samples_per_s", samples_per_s},
-          {"resumed", resumed}, {"model", c.model}, {"device", c.device}, {"precision", "fp32"},
-          {"out", c.out}};
+          {"resumed", resumed}, {"model", c.model}, {"device", c.device}, {"precision", precision},
+          {"precision_support", precision_support}, {"skipped_steps", skipped_steps}, {"out", c.out}};
 }
 
 namespace {
+
+constexpr const char* kScalerPrefix = "grad_scaler.";  // GradScaler state inside the scheduler section
 
 struct EpochStats {  // partial sums of the epoch in progress
   double loss_sum = 0;
@@ -65,11 +71,13 @@ void write_curves(const std::string& out, const nlohmann::json& history) {
 }
 
 void save(const std::string& path, const nn::Module& model, const optim::Optimizer& opt,
-          const optim::LRScheduler* sched, const RunState& s, const TrainConfig& c) {
+          const optim::LRScheduler* sched, const amp::GradScaler& scaler, const RunState& s, const TrainConfig& c) {
   io::Checkpoint ck;
   ck.model = model.state_dict();
   ck.optimizer = opt.state_dict();
   if (sched) ck.scheduler = sched->state_dict();
+  if (scaler.enabled())
+    for (auto& [k, v] : scaler.state_dict()) ck.scheduler[kScalerPrefix + k] = v;
   ck.meta = {{"epoch", std::to_string(s.epoch)},
              {"batch", std::to_string(s.batch)},
              {"step", std::to_string(s.step)},
@@ -81,7 +89,8 @@ void save(const std::string& path, const nn::Module& model, const optim::Optimiz
   io::save_checkpoint(path, ck);
 }
 
-RunState restore(const std::string& path, nn::Module& model, optim::Optimizer& opt, optim::LRScheduler* sched) {
+RunState restore(const std::string& path, nn::Module& model, optim::Optimizer& opt, optim::LRScheduler* sched,
+                 amp::GradScaler& scaler) {
   io::Checkpoint ck = io::load_checkpoint(path);
   auto meta = [&](const char* k) -> const std::string& {
     auto it = ck.meta.find(k);
@@ -90,7 +99,13 @@ RunState restore(const std::string& path, nn::Module& model, optim::Optimizer& o
   };
   model.load_state_dict(ck.model);
   opt.load_state_dict(ck.optimizer);
-  if (sched) sched->load_state_dict(ck.scheduler);
+  optim::StateDict sched_state, scaler_state;  // the scheduler section holds both
+  for (auto& [k, v] : ck.scheduler)
+    if (k.rfind(kScalerPrefix, 0) == 0) scaler_state[k.substr(std::string(kScalerPrefix).size())] = v;
+    else sched_state[k] = v;
+  if (sched) sched->load_state_dict(sched_state);
+  // A checkpoint of an fp32/bf16 run resumed in fp16 starts with a fresh scale.
+  if (scaler.enabled() && !scaler_state.empty()) scaler.load_state_dict(scaler_state);
   RunState s;
   try {
     s.epoch = std::stoll(meta("epoch"));
@@ -131,11 +146,20 @@ TrainSummary run_training(const TrainConfig& c, std::FILE* log) {
   model->to(device);
   auto opt = make_optimizer(c, *model);
   auto sched = make_scheduler(c, *opt, per_epoch);
+  // Mixed precision: refuse a precision the device cannot run rather than fall back silently.
+  const DType precision = amp::parse_precision(c.precision);
+  const amp::PrecisionInfo support = amp::require_precision(device, precision);
+  const bool autocast = precision != kFloat32;
+  amp::GradScalerOptions scaler_options;
+  scaler_options.enabled = precision == kFloat16;  // bfloat16 has float32's range: no scaling
+  amp::GradScaler scaler(scaler_options);
 
   RunState s;
   TrainSummary summary;
+  summary.precision = amp::precision_name(precision);
+  summary.precision_support = support.detail;
   if (c.resume && fs::exists(ckpt_path)) {
-    s = restore(ckpt_path, *model, *opt, sched.get());
+    s = restore(ckpt_path, *model, *opt, sched.get(), scaler);
     summary.resumed = true;
     std::fprintf(log, "resuming from %s: epoch %lld, batch %lld (step %lld)\n", ckpt_path.c_str(),
                  static_cast<long long>(s.epoch + 1), static_cast<long long>(s.batch), static_cast<long long>(s.step));
@@ -147,6 +171,7 @@ TrainSummary run_training(const TrainConfig& c, std::FILE* log) {
                device.str().c_str(), static_cast<long long>(train_set->size()), static_cast<long long>(test_set->size()),
                static_cast<long long>(c.epochs), static_cast<long long>(per_epoch), c.optimizer.c_str(),
                c.effective_lr(), c.schedule.c_str());
+  if (autocast) std::fprintf(log, "precision %s: %s\n", summary.precision.c_str(), support.detail.c_str());
 
   EvalResult last_eval;
   bool evaluated = false;
@@ -159,11 +184,15 @@ TrainSummary run_training(const TrainConfig& c, std::FILE* log) {
     double seconds_before = s.partial.seconds;
     while (it.next(batch)) {
       Tensor x = batch.inputs.to(device), y = batch.targets.to(device);
-      Tensor logits = (*model)(x);
-      Tensor loss = cross_entropy(logits, y, c.label_smoothing);
+      Tensor logits, loss;
+      {
+        amp::AutocastGuard ac(autocast ? precision : kBFloat16, autocast);
+        logits = (*model)(x);
+        loss = cross_entropy(logits, y, c.label_smoothing);  // float32 under autocast
+      }
       opt->zero_grad();
-      loss.backward();
-      opt->step();
+      scaler.scale(loss).backward();
+      scaler.step(*opt);  // plain opt->step() unless fp16 (then: unscale, skip on inf/NaN)
       if (sched) sched->step();
       {
         NoGradGuard ng;
@@ -176,7 +205,7 @@ TrainSummary run_training(const TrainConfig& c, std::FILE* log) {
       s.partial.seconds = seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       bar.update(s.batch, s.partial.samples, s.partial.loss_sum / std::max<int64_t>(1, s.partial.samples));
       if (c.checkpoint_every > 0 && s.step % c.checkpoint_every == 0 && s.batch < per_epoch)
-        save(ckpt_path, *model, *opt, sched.get(), s, c);
+        save(ckpt_path, *model, *opt, sched.get(), scaler, s, c);
     }
     bar.finish();
     s.train_seconds += s.partial.seconds - seconds_before;
@@ -205,7 +234,7 @@ TrainSummary run_training(const TrainConfig& c, std::FILE* log) {
     next.epoch = s.epoch + 1;
     next.batch = 0;
     next.partial = EpochStats{};
-    save(ckpt_path, *model, *opt, sched.get(), next, c);
+    save(ckpt_path, *model, *opt, sched.get(), scaler, next, c);
   }
   if (!evaluated) {  // resumed a finished run: report the saved weights
     last_eval = evaluate(*model, *test_set, norm, device, 10);
@@ -214,6 +243,7 @@ TrainSummary run_training(const TrainConfig& c, std::FILE* log) {
   summary.test_loss = last_eval.loss;
   summary.epochs = c.epochs;
   summary.steps = s.step;
+  summary.skipped_steps = scaler.skipped_steps();
   summary.train_seconds = s.train_seconds;
   int64_t train_samples = 0;
   for (const auto& h : s.history) train_samples += h["train_samples"].get<int64_t>();

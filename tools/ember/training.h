@@ -12,6 +12,9 @@ struct TrainSummary {
   int64_t epochs = 0, steps = 0;
   double train_seconds = 0, samples_per_s = 0;
   bool resumed = false;
+  std::string precision = "fp32";  // what ran: fp32, bf16 or fp16
+  std::string precision_support;   // how the device ran it (amp::precision_support's detail)
+  int64_t skipped_steps = 0;       // fp16: optimizer steps skipped by the loss scaler (overflow)
   nlohmann::json to_json(const TrainConfig& c) const;
 };
 

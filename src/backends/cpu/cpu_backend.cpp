@@ -4,31 +4,41 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <array>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <map>
+#include <unordered_map>
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "backends/cpu/onednn/precision.h"
 #include "ember/threading.h"
 
 namespace ember::cpu {
 namespace {
 
 /// Size-bucketed cache of 64-byte aligned blocks: freed blocks are reused by the next request
-/// of the same rounded size, so steady-state training does no malloc/free.
+/// of the same rounded size, so steady-state training does no malloc/free. Sizes up to 1 MiB
+/// round to powers of two and each has a free list in a fixed array (a push/pop under the
+/// lock, no tree or node allocation: this is on every tensor's creation and destruction).
 class CachingHostAllocator : public BufferAllocator {
  public:
   ~CachingHostAllocator() override { empty_cache(); }
   void* allocate(size_t nbytes) override {
     size_t sz = round(nbytes);
+    if (sz <= kThreadMax) {
+      ThreadCache& tc = thread_cache();
+      uint8_t& n = tc.count[std::countr_zero(sz) - kMinLog];
+      if (n > 0) return tc.blocks[std::countr_zero(sz) - kMinLog][--n];
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto it = free_.find(sz);
-      if (it != free_.end()) {
-        void* p = it->second;
-        free_.erase(it);
+      std::vector<void*>& list = list_for(sz);
+      if (!list.empty()) {
+        void* p = list.back();
+        list.pop_back();
         cached_ -= sz;
         return p;
       }
@@ -40,12 +50,20 @@ class CachingHostAllocator : public BufferAllocator {
   void deallocate(void* p, size_t nbytes) override {
     if (!p) return;
     size_t sz = round(nbytes);
+    if (sz <= kThreadMax) {
+      ThreadCache& tc = thread_cache();
+      const int cls = std::countr_zero(sz) - kMinLog;
+      if (!tc.closed && tc.count[cls] < kThreadDepth) {
+        tc.blocks[cls][tc.count[cls]++] = p;
+        return;
+      }
+    }
     std::lock_guard<std::mutex> lock(mu_);
     if (cached_ + sz > kMaxCached) {
       std::free(p);
       return;
     }
-    free_.emplace(sz, p);
+    list_for(sz).push_back(p);
     cached_ += sz;
   }
   void copy_from_host(void* dst, size_t off, const void* src, size_t n) override {
@@ -59,25 +77,61 @@ class CachingHostAllocator : public BufferAllocator {
   }
   size_t cached_bytes() const override { return cached_; }
   void empty_cache() override {
+    thread_cache().drain();
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [sz, p] : free_) std::free(p);
-    free_.clear();
+    for (auto& list : small_) {
+      for (void* p : list) std::free(p);
+      list.clear();
+    }
+    for (auto& [sz, list] : large_)
+      for (void* p : list) std::free(p);
+    large_.clear();
     cached_ = 0;
   }
 
  private:
+  static constexpr size_t kMinBlock = 64, kSmallMax = size_t{1} << 20;
+  static constexpr int kMinLog = 6, kSmallClasses = 20 - kMinLog + 1;  // 64 B .. 1 MiB
   static size_t round(size_t n) {
-    if (n <= 64) return 64;
-    if (n <= (1u << 20)) {  // next power of two up to 1 MiB
-      size_t r = 64;
-      while (r < n) r <<= 1;
-      return r;
-    }
+    if (n <= kMinBlock) return kMinBlock;
+    if (n <= kSmallMax) return std::bit_ceil(n);                // next power of two up to 1 MiB
     return (n + 65535) & ~size_t{65535};  // 64 KiB granules above
+  }
+  /// Per-thread stacks in front of the shared lists for blocks up to kThreadMax, so the
+  /// small tensors that every op creates come and go without taking the mutex. Blocks are
+  /// plain aligned_alloc memory: a thread's stack frees them when the thread exits.
+  static constexpr size_t kThreadMax = 4096;
+  static constexpr int kThreadClasses = 12 - kMinLog + 1, kThreadDepth = 8;
+  struct ThreadCache {
+    void* blocks[kThreadClasses][kThreadDepth];
+    uint8_t count[kThreadClasses];
+    bool closed;
+    void drain() {
+      for (int c = 0; c < kThreadClasses; ++c)
+        while (count[c] > 0) std::free(blocks[c][--count[c]]);
+    }
+  };
+  static ThreadCache& thread_cache() {
+    thread_local ThreadCache tc{};  // trivially destructible: usable until the thread ends
+    struct Guard {
+      ~Guard() {
+        tc.drain();
+        tc.closed = true;
+      }
+    };
+    thread_local Guard guard;
+    (void)guard;
+    return tc;
+  }
+  /// The free list for a rounded size (caller holds mu_).
+  std::vector<void*>& list_for(size_t sz) {
+    if (sz <= kSmallMax) return small_[std::countr_zero(sz) - kMinLog];
+    return large_[sz];
   }
   static constexpr size_t kMaxCached = size_t{2} << 30;
   std::mutex mu_;
-  std::multimap<size_t, void*> free_;
+  std::array<std::vector<void*>, kSmallClasses> small_;
+  std::unordered_map<size_t, std::vector<void*>> large_;
   size_t cached_ = 0;
 };
 
@@ -99,10 +153,14 @@ std::string cpuinfo_field(const std::string& key) {
 }
 
 std::vector<std::string> cpu_features() {
-  std::string flags = " " + cpuinfo_field("flags") + " ";
+  std::string flags(" ");
+  flags.append(cpuinfo_field("flags")).push_back(' ');
   std::vector<std::string> out;
-  for (const char* want : {"avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8"})
-    if (flags.find(std::string(" ") + want + " ") != std::string::npos) out.push_back(want);
+  for (const char* want : {"avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8"}) {
+    std::string needle(" ");  // strings built in steps: GCC 12 misreports `" " + s + " "` (-Wrestrict)
+    needle.append(want).push_back(' ');
+    if (flags.find(needle) != std::string::npos) out.push_back(want);
+  }
   return out;
 }
 
@@ -141,6 +199,7 @@ class CpuBackend : public Backend {
     i.vendor = cpuinfo_field("vendor_id");
     i.properties.push_back({"threads", std::to_string(omp_get_max_threads())});
     for (auto& p : onednn_properties()) i.properties.push_back(p);
+    for (auto& p : onednn::low_precision_properties()) i.properties.push_back(p);  // "bf16", "fp16"
     return i;
   }
   BufferAllocator& buffers() override { return alloc_; }

@@ -130,6 +130,7 @@ void binary_typed(BinaryOp op, const TensorArg& a, const TensorArg& b, const Ten
   if constexpr (fp) {
     switch (op) {
       case BinaryOp::Pow: return map2<T, T>(a, b, out, [](A x, A y) { return std::pow(x, y); });
+      case BinaryOp::ReluBackward: return map2<T, T>(a, b, out, [](A g, A y) { return y > A(0) ? g : A(0); });
       case BinaryOp::GeluBackward:
         return map2<T, T>(a, b, out, [](A g, A x) {
           double xd = x;

@@ -1,11 +1,12 @@
 // CPU matmul kernels: the reference batched GEMM loops (the truth) and the dispatcher that
-// tries the oneDNN fast path first when fast paths are enabled.
+// tries the fast paths first when they are enabled: GEMV for single rows, then oneDNN.
 #include <algorithm>
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dispatch.h"
 #include "backends/cpu/fast_path.h"
+#include "backends/cpu/gemv.h"
 #include "backends/cpu/onednn/matmul.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/strided.h"
@@ -89,7 +90,10 @@ void matmul_kernel(const TensorArg& a, const TensorArg& b, const TensorArg& c, c
               "matmul kernel: operands must share one dtype");
   EMBER_CHECK(c.dim() >= 2 && a.dim() == c.dim() && b.dim() == c.dim(), "matmul kernel: operands must have rank >= 2");
   if (c.numel() == 0) return;
-  if (fast_paths_enabled() && onednn::matmul(a, b, c, bias, alpha, beta)) return;
+  if (fast_paths_enabled()) {
+    if (gemv(a, b, c, bias, alpha, beta)) return;  // single rows: skip oneDNN's per-call setup
+    if (onednn::matmul(a, b, c, bias, alpha, beta)) return;
+  }
   EMBER_DISPATCH_FLOATING(c.dtype, "matmul", { matmul_ref<scalar_t>(a, b, c, bias, alpha, beta); });
 }
 

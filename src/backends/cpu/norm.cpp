@@ -1,11 +1,14 @@
 // CPU reference kernels for batch norm (statistics, apply, backward; parallel over channels)
 // and layer norm (forward and backward; parallel over rows). Sums accumulate in double.
+// Batch norm takes the float32 fast paths of norm_fast.cpp first when fast paths are on.
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dispatch.h"
+#include "backends/cpu/fast_path.h"
+#include "backends/cpu/norm_fast.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/strided.h"
 #include "core/kernels/norm.h"
@@ -214,15 +217,31 @@ void ln_backward_typed(const TensorArg& grad, const TensorArg& x, const TensorAr
 }
 
 void bn_stats_kernel(const TensorArg& x, const TensorArg& mean, const TensorArg& var) {
+  if (fast_paths_enabled() && bn_stats_fast(x, mean, var)) return;
   EMBER_DISPATCH_FLOATING(x.dtype, "batch_norm", { bn_stats_typed<scalar_t>(x, mean, var); });
 }
 void bn_apply_kernel(const TensorArg& x, const TensorArg& mean, const TensorArg& rstd, const TensorArg* w,
                      const TensorArg* b, const TensorArg& out) {
+  if (fast_paths_enabled() && bn_apply_fast(x, mean, rstd, w, b, out)) return;
   EMBER_DISPATCH_FLOATING(x.dtype, "batch_norm", { bn_apply_typed<scalar_t>(x, mean, rstd, w, b, out); });
+}
+void bn_forward_kernel(const TensorArg& x, const TensorArg* w, const TensorArg* b, double eps, const TensorArg& out,
+                       const TensorArg& mean, const TensorArg& var, const TensorArg& rstd) {
+  if (fast_paths_enabled() && bn_forward_fast(x, w, b, eps, out, mean, var, rstd)) return;
+  bn_stats_kernel(x, mean, var);
+  EMBER_DISPATCH_FLOATING(x.dtype, "batch_norm", {
+    using S = stat_t<scalar_t>;
+    const S* vp = ptr<const S>(var);
+    S* rp = ptr<S>(rstd);
+    for (int64_t c = 0; c < x.sizes[1]; ++c)
+      rp[c * rstd.strides[0]] = static_cast<S>(1.0 / std::sqrt(static_cast<double>(vp[c * var.strides[0]]) + eps));
+  });
+  bn_apply_kernel(x, mean, rstd, w, b, out);
 }
 void bn_backward_kernel(const TensorArg& g, const TensorArg& x, const TensorArg& mean, const TensorArg& rstd,
                         const TensorArg* w, bool training, const TensorArg* dx, const TensorArg* dw,
                         const TensorArg* db) {
+  if (fast_paths_enabled() && bn_backward_fast(g, x, mean, rstd, w, training, dx, dw, db)) return;
   EMBER_DISPATCH_FLOATING(x.dtype, "batch_norm_backward",
                           { bn_backward_typed<scalar_t>(g, x, mean, rstd, w, training, dx, dw, db); });
 }
@@ -241,6 +260,7 @@ void ln_backward_kernel(const TensorArg& g, const TensorArg& x, const TensorArg&
 void register_norm_kernels(KernelTable& t) {
   t.set<kernels::BatchNormStatsKernel>(kernels::kBatchNormStats, bn_stats_kernel);
   t.set<kernels::BatchNormApplyKernel>(kernels::kBatchNormApply, bn_apply_kernel);
+  t.set<kernels::BatchNormForwardKernel>(kernels::kBatchNormForward, bn_forward_kernel);
   t.set<kernels::BatchNormBackwardKernel>(kernels::kBatchNormBackward, bn_backward_kernel);
   t.set<kernels::LayerNormForwardKernel>(kernels::kLayerNormForward, ln_forward_kernel);
   t.set<kernels::LayerNormBackwardKernel>(kernels::kLayerNormBackward, ln_backward_kernel);

@@ -16,6 +16,10 @@ inline constexpr int64_t kGrainSize = 32768;
 template <class F>
 void parallel_for(int64_t n, int64_t grain, F&& f) {
   if (n <= 0) return;
+  if (n <= grain) {  // tiny loops never ask OpenMP anything, let alone open a region
+    f(int64_t{0}, n);
+    return;
+  }
   int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   int64_t chunks = std::min<int64_t>(threads, (n + grain - 1) / std::max<int64_t>(grain, 1));
   if (chunks <= 1) {

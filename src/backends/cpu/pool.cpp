@@ -1,6 +1,10 @@
 // CPU pooling kernels: reference loops (one (H,W) plane per task) for max, average and
-// adaptive average pooling and their backwards, with oneDNN fast paths where they apply.
+// adaptive average pooling and their backwards, with fast paths where they apply: oneDNN
+// (max inference, average), and a branch-free 2x2 stride-2 max pooling with indices (the
+// common CNN case, which oneDNN cannot serve with ember's flat int64 indices).
+#include <array>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
@@ -76,12 +80,114 @@ void max_backward_ref(const TensorArg& ga, const TensorArg& ia, const TensorArg&
   T* gx = ptr<T>(gxa);
   const int64_t in_plane = d.H * d.W, out_plane = d.OH * d.OW;
   parallel_for(d.planes, d.grain(in_plane + out_plane), [&](int64_t b, int64_t e) {
-    std::vector<A> acc(static_cast<size_t>(in_plane));
+    if constexpr (std::is_same_v<A, T>) {  // accumulate straight into grad_x
+      std::fill(gx + b * in_plane, gx + e * in_plane, T(0));
+      for (int64_t pl = b; pl < e; ++pl) {
+        T* gp = gx + pl * in_plane;
+        for (int64_t o = pl * out_plane; o < (pl + 1) * out_plane; ++o) gp[idx[o]] += go[o];
+      }
+    } else {
+      std::vector<A> acc(static_cast<size_t>(in_plane));
+      for (int64_t pl = b; pl < e; ++pl) {
+        std::fill(acc.begin(), acc.end(), A(0));
+        for (int64_t o = pl * out_plane; o < (pl + 1) * out_plane; ++o) acc[idx[o]] += static_cast<A>(go[o]);
+        T* gp = gx + pl * in_plane;
+        for (int64_t i = 0; i < in_plane; ++i) gp[i] = static_cast<T>(acc[i]);
+      }
+    }
+  });
+}
+
+/// Outputs [0, n) of a row of 2x2 stride-2 max pooling from input rows r0, r1: the first
+/// maximum in row-major window order (the first NaN wins), branch-free so it vectorises.
+/// base: the flat (h*W + w) index of r0[0]; kIdx: write the arg-max indices to ix.
+template <class T, bool kIdx>
+inline void max_span_2x2(const T* __restrict r0, const T* __restrict r1, T* __restrict o, int64_t* __restrict ix,
+                         int64_t n, int64_t W, int64_t base) {
+  using A = acc_t<T>;
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    const A v0 = static_cast<A>(r0[2 * i]), v1 = static_cast<A>(r0[2 * i + 1]);
+    const A v2 = static_cast<A>(r1[2 * i]), v3 = static_cast<A>(r1[2 * i + 1]);
+    // A later element wins when it is greater, or NaN while the best so far is not.
+    // k: the winner's position in the window (row-major), kept 32-bit to stay in float lanes.
+    A best = v0;
+    int32_t k = 0;
+    bool u = v1 > best || (v1 != v1 && best == best);
+    best = u ? v1 : best, k = u ? 1 : k;
+    u = v2 > best || (v2 != v2 && best == best);
+    best = u ? v2 : best, k = u ? 2 : k;
+    u = v3 > best || (v3 != v3 && best == best);
+    best = u ? v3 : best, k = u ? 3 : k;
+    o[i] = static_cast<T>(best);
+    if constexpr (kIdx) ix[i] = base + 2 * i + (k & 1) + (k >> 1) * W;
+  }
+}
+
+/// A whole output row: whole vector blocks of b outputs, then one last block of b that overlaps
+/// the previous one (recomputing a few outputs) instead of a scalar remainder. b is chosen at
+/// run time so the compiler keeps the vector loop rather than unrolling a constant trip count.
+template <class T, bool kIdx>
+inline void max_row_2x2(const T* r0, const T* r1, T* o, int64_t* ix, int64_t OW, int64_t W, int64_t base) {
+  const int64_t b = OW >= 8 ? 8 : OW >= 4 ? 4 : OW;
+  const int64_t main = OW - OW % b;
+  max_span_2x2<T, kIdx>(r0, r1, o, ix, main, W, base);
+  if (main < OW) {
+    const int64_t j = OW - b;
+    max_span_2x2<T, kIdx>(r0 + 2 * j, r1 + 2 * j, o + j, kIdx ? ix + j : nullptr, b, W, base + 2 * j);
+  }
+}
+
+/// Max pooling with a 2x2 window, stride 2 and no padding (any H, W >= 2): the same result
+/// and indices as max_forward_ref, one output row at a time.
+template <class T>
+void max_forward_2x2(const TensorArg& xa, const TensorArg& oa, const TensorArg* ia) {
+  const Planes d(xa, oa);
+  const T* x = ptr<const T>(xa);
+  T* out = ptr<T>(oa);
+  int64_t* idx = ia ? ptr<int64_t>(*ia) : nullptr;
+  const int64_t W = d.W, OW = d.OW, OH = d.OH, H = d.H;
+  parallel_for(d.planes * OH, std::max<int64_t>(1, kGrainSize / (4 * OW)), [&](int64_t b, int64_t e) {
+    for (int64_t row = b; row < e; ++row) {
+      const int64_t pl = row / OH, oh = row % OH;
+      const T* r0 = x + (pl * H + 2 * oh) * W;
+      if (idx) max_row_2x2<T, true>(r0, r0 + W, out + row * OW, idx + row * OW, OW, W, 2 * oh * W);
+      else max_row_2x2<T, false>(r0, r0 + W, out + row * OW, nullptr, OW, W, 2 * oh * W);
+    }
+  });
+}
+
+/// Backward of 2x2 stride-2 max pooling: every input element belongs to at most one window,
+/// so each is written exactly once (the gradient at the window's arg-max, zero elsewhere,
+/// zero for an unused last row/column) with no zero-fill pass and no scatter.
+template <class T>
+void max_backward_2x2(const TensorArg& ga, const TensorArg& ia, const TensorArg& gxa) {
+  const Planes d(gxa, ga);
+  const T* go = ptr<const T>(ga);
+  const int64_t* idx = ptr<const int64_t>(ia);
+  T* gx = ptr<T>(gxa);
+  const int64_t W = d.W, H = d.H, OW = d.OW, OH = d.OH;
+  parallel_for(d.planes, d.grain(H * W), [&](int64_t b, int64_t e) {
     for (int64_t pl = b; pl < e; ++pl) {
-      std::fill(acc.begin(), acc.end(), A(0));
-      for (int64_t o = pl * out_plane; o < (pl + 1) * out_plane; ++o) acc[idx[o]] += static_cast<A>(go[o]);
-      T* gp = gx + pl * in_plane;
-      for (int64_t i = 0; i < in_plane; ++i) gp[i] = static_cast<T>(acc[i]);
+      T* gp = gx + pl * H * W;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        T* __restrict r0 = gp + 2 * oh * W;
+        T* __restrict r1 = r0 + W;
+        const T* __restrict g = go + (pl * OH + oh) * OW;
+        const int64_t* __restrict ix = idx + (pl * OH + oh) * OW;
+        const int64_t base = 2 * oh * W;
+#pragma omp simd
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          const int64_t k = ix[ow] - base - 2 * ow;  // 0, 1, W or W + 1
+          const T v = g[ow];
+          r0[2 * ow] = k == 0 ? v : T(0);
+          r0[2 * ow + 1] = k == 1 ? v : T(0);
+          r1[2 * ow] = k == W ? v : T(0);
+          r1[2 * ow + 1] = k == W + 1 ? v : T(0);
+        }
+        if (W > 2 * OW) r0[W - 1] = T(0), r1[W - 1] = T(0);
+      }
+      if (H > 2 * OH) std::fill(gp + (H - 1) * W, gp + H * W, T(0));
     }
   });
 }
@@ -202,14 +308,26 @@ void adaptive_backward_ref(const TensorArg& ga, const TensorArg& gxa) {
   });
 }
 
+bool is_2x2_stride_2(const Pool2dGeometry& g) {
+  return g.kernel == std::array<int64_t, 2>{2, 2} && g.stride == g.kernel && g.padding == std::array<int64_t, 2>{0, 0};
+}
+
 // ---- registered kernels: fast path first, reference otherwise ----------------------------
 
 void max_pool2d_forward(const TensorArg& x, const TensorArg& out, const TensorArg* indices, const Pool2dGeometry& g) {
   if (!indices && fast_paths_enabled() && onednn::max_pool2d_forward_inference(x, out, g)) return;
+  if (is_2x2_stride_2(g) && fast_paths_enabled()) {
+    EMBER_DISPATCH_FLOATING(x.dtype, "max_pool2d", { max_forward_2x2<scalar_t>(x, out, indices); });
+    return;
+  }
   EMBER_DISPATCH_FLOATING(x.dtype, "max_pool2d", { max_forward_ref<scalar_t>(x, out, indices, g); });
 }
 
-void max_pool2d_backward(const TensorArg& go, const TensorArg& indices, const TensorArg& gx) {
+void max_pool2d_backward(const TensorArg& go, const TensorArg& indices, const TensorArg& gx, const Pool2dGeometry& g) {
+  if (is_2x2_stride_2(g) && fast_paths_enabled() && gx.dtype == DType::Float32) {
+    max_backward_2x2<float>(go, indices, gx);
+    return;
+  }
   EMBER_DISPATCH_FLOATING(go.dtype, "max_pool2d backward", { max_backward_ref<scalar_t>(go, indices, gx); });
 }
 

@@ -22,7 +22,7 @@ void for_each_offset(const Shape& sizes, const std::array<const Shape*, N>& stri
   const int64_t nd = static_cast<int64_t>(sizes.size());
   if (begin >= end) return;
   std::array<int64_t, N> off{};
-  std::vector<int64_t> idx(static_cast<size_t>(nd), 0);
+  Shape idx(static_cast<size_t>(nd), 0);  // inline storage: no heap allocation per call
   int64_t rem = begin;
   for (int64_t d = nd - 1; d >= 0; --d) {
     idx[d] = sizes[d] ? rem % sizes[d] : 0;

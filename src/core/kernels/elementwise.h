@@ -18,6 +18,7 @@ enum class BinaryOp {
   Add, Sub, Mul, Div, Pow, Maximum, Minimum,
   Eq, Ne, Lt, Le, Gt, Ge,  // out dtype bool
   GeluBackward,            // a = grad, b = x: grad * gelu'(x)
+  ReluBackward,            // a = grad, b = relu output: b > 0 ? grad : 0
   LogicalAnd, LogicalOr,
 };
 /// out = op(a, b) elementwise; a and b share a dtype; out has it too, or bool for comparisons.

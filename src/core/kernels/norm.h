@@ -17,6 +17,14 @@ using BatchNormApplyKernel = void(const TensorArg& x, const TensorArg& mean, con
                                   const TensorArg* weight, const TensorArg* bias, const TensorArg& out);
 inline constexpr const char* kBatchNormApply = "batch_norm_apply";
 
+/// Training-mode forward with batch statistics in one call: mean (C), biased var (C),
+/// rstd (C) = 1/sqrt(var + eps) as BatchNormStats would give, and out (N,C,S) as
+/// BatchNormApply. Lets a backend normalise each channel while it is still in cache.
+using BatchNormForwardKernel = void(const TensorArg& x, const TensorArg* weight, const TensorArg* bias, double eps,
+                                    const TensorArg& out, const TensorArg& mean, const TensorArg& var,
+                                    const TensorArg& rstd);
+inline constexpr const char* kBatchNormForward = "batch_norm_forward";
+
 /// Batch norm backward over (N,C,S) with M = N*S, xhat = (x-mean)*rstd:
 /// dbias = sum g, dweight = sum g*xhat (per channel, when non-null);
 /// training: dx = w*rstd/M * (M*g - sum g - xhat * sum g*xhat); eval: dx = w*rstd*g.

@@ -25,8 +25,10 @@ using MaxPool2dForwardKernel = void(const TensorArg& x, const TensorArg& out, co
                                     const Pool2dGeometry& g);
 inline constexpr const char* kMaxPool2dForward = "max_pool2d_forward";
 
-/// grad_x (N,C,H,W) = grad_out scattered (summed) to indices (from the forward); overwrites grad_x.
-using MaxPool2dBackwardKernel = void(const TensorArg& grad_out, const TensorArg& indices, const TensorArg& grad_x);
+/// grad_x (N,C,H,W) = grad_out scattered (summed) to indices (from the forward with window g);
+/// overwrites grad_x.
+using MaxPool2dBackwardKernel = void(const TensorArg& grad_out, const TensorArg& indices, const TensorArg& grad_x,
+                                     const Pool2dGeometry& g);
 inline constexpr const char* kMaxPool2dBackward = "max_pool2d_backward";
 
 /// out = sum over each window / (kernel[0]*kernel[1]) (padded zeros count, as PyTorch's

@@ -16,9 +16,21 @@ struct TensorArg {
 
   int64_t numel() const { return shape_numel(sizes); }
   int64_t dim() const { return static_cast<int64_t>(sizes.size()); }
-  bool contiguous() const;
+  /// Row-major dense (size-1 dims may have any stride). Inline: kernels test it on every call.
+  bool contiguous() const {
+    int64_t expected = 1;
+    for (size_t i = sizes.size(); i-- > 0;) {
+      if (sizes[i] == 1) continue;
+      if (strides[i] != expected) return false;
+      expected *= sizes[i];
+    }
+    return true;
+  }
 };
 
-TensorArg arg_of(const Tensor& t);
+inline TensorArg arg_of(const Tensor& t) {
+  const TensorImpl* i = t.impl();
+  return TensorArg{i->storage->data, i->offset, i->dtype, i->sizes, i->strides};
+}
 
 }  // namespace ember

@@ -1,9 +1,13 @@
-// oneDNN convolution primitives for conv2d (forward, backward data, backward weights) on plain
-// NCHW / OIHW (GOIHW for groups) buffers. Primitives are cached per kind, dtype, shapes and
-// hyper-parameters, so a training loop creates each one once; a case oneDNN cannot take is
-// cached too and left to the reference loops.
+// oneDNN convolution primitives for conv2d (forward, backward data, backward weights). The
+// caller's buffers are plain NCHW / OIHW (GOIHW for groups); each primitive is created with
+// format_tag::any so oneDNN picks its fast blocked layouts (nChw16c, OIhw16i16o, ...), and the
+// arguments are staged through cached scratch buffers and reorders (StagedArg). Primitives,
+// memory objects and reorders are cached per kind, dtype, shapes and hyper-parameters, so a
+// training loop creates each once; a case oneDNN cannot take is cached too and left to the
+// reference loops.
 #include "backends/cpu/onednn/conv.h"
 
+#include <array>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -11,6 +15,7 @@
 #include <vector>
 
 #include "backends/cpu/onednn/onednn_common.h"
+#include "backends/cpu/onednn/staging.h"
 
 namespace ember::cpu::onednn {
 namespace {
@@ -22,9 +27,11 @@ std::atomic<int64_t> g_calls{0}, g_created{0};
 
 enum class Kind : int64_t { Forward, BackwardData, BackwardWeights };
 
-/// Plain memory descriptors and oneDNN hyper-parameters of one convolution.
+/// Memory descriptors (plain, and format_tag::any for the primitive to choose) and oneDNN
+/// hyper-parameters of one convolution.
 struct ConvDescs {
   dnnl::memory::desc src, wei, bias, dst;
+  dnnl::memory::desc any_src, any_wei, any_dst;
   bool with_bias = false;
   dnnl::memory::dims strides, dilates, pad_l, pad_r;
 };
@@ -37,6 +44,9 @@ ConvDescs describe(const TensorArg& x, const TensorArg& w, const TensorArg& out,
   d.dst = dnnl::memory::desc({out.sizes[0], out.sizes[1], out.sizes[2], out.sizes[3]}, dt, tag::nchw);
   if (G == 1) d.wei = dnnl::memory::desc({O, w.sizes[1], w.sizes[2], w.sizes[3]}, dt, tag::oihw);
   else d.wei = dnnl::memory::desc({G, O / G, w.sizes[1], w.sizes[2], w.sizes[3]}, dt, tag::goihw);
+  d.any_src = dnnl::memory::desc(d.src.dims(), dt, tag::any);
+  d.any_wei = dnnl::memory::desc(d.wei.dims(), dt, tag::any);
+  d.any_dst = dnnl::memory::desc(d.dst.dims(), dt, tag::any);
   d.with_bias = with_bias;
   if (with_bias) d.bias = dnnl::memory::desc({O}, dt, tag::a);
   d.strides = {g.stride[0], g.stride[1]};
@@ -56,22 +66,22 @@ dnnl::convolution_forward::primitive_desc forward_pd(const ConvDescs& d) {
 #if DNNL_VERSION_MAJOR >= 3
   using PD = dnnl::convolution_forward::primitive_desc;
   if (d.with_bias)
-    return PD(engine(), prop, kAlgo, d.src, d.wei, d.bias, d.dst, d.strides, d.dilates, d.pad_l, d.pad_r);
-  return PD(engine(), prop, kAlgo, d.src, d.wei, d.dst, d.strides, d.dilates, d.pad_l, d.pad_r);
+    return PD(engine(), prop, kAlgo, d.any_src, d.any_wei, d.bias, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r);
+  return PD(engine(), prop, kAlgo, d.any_src, d.any_wei, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r);
 #else
   if (d.with_bias)
-    return {{prop, kAlgo, d.src, d.wei, d.bias, d.dst, d.strides, d.dilates, d.pad_l, d.pad_r}, engine()};
-  return {{prop, kAlgo, d.src, d.wei, d.dst, d.strides, d.dilates, d.pad_l, d.pad_r}, engine()};
+    return {{prop, kAlgo, d.any_src, d.any_wei, d.bias, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r}, engine()};
+  return {{prop, kAlgo, d.any_src, d.any_wei, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r}, engine()};
 #endif
 }
 
 dnnl::convolution_backward_data::primitive_desc backward_data_pd(const ConvDescs& d) {
   auto hint = forward_pd(d);
 #if DNNL_VERSION_MAJOR >= 3
-  return dnnl::convolution_backward_data::primitive_desc(engine(), kAlgo, d.src, d.wei, d.dst, d.strides, d.dilates,
+  return dnnl::convolution_backward_data::primitive_desc(engine(), kAlgo, d.any_src, d.any_wei, d.any_dst, d.strides, d.dilates,
                                                          d.pad_l, d.pad_r, hint);
 #else
-  return {{kAlgo, d.src, d.wei, d.dst, d.strides, d.dilates, d.pad_l, d.pad_r}, engine(), hint};
+  return {{kAlgo, d.any_src, d.any_wei, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r}, engine(), hint};
 #endif
 }
 
@@ -80,25 +90,76 @@ dnnl::convolution_backward_weights::primitive_desc backward_weights_pd(const Con
 #if DNNL_VERSION_MAJOR >= 3
   using PD = dnnl::convolution_backward_weights::primitive_desc;
   if (d.with_bias)
-    return PD(engine(), kAlgo, d.src, d.wei, d.bias, d.dst, d.strides, d.dilates, d.pad_l, d.pad_r, hint);
-  return PD(engine(), kAlgo, d.src, d.wei, d.dst, d.strides, d.dilates, d.pad_l, d.pad_r, hint);
+    return PD(engine(), kAlgo, d.any_src, d.any_wei, d.bias, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r, hint);
+  return PD(engine(), kAlgo, d.any_src, d.any_wei, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r, hint);
 #else
   if (d.with_bias)
-    return {{kAlgo, d.src, d.wei, d.bias, d.dst, d.strides, d.dilates, d.pad_l, d.pad_r}, engine(), hint};
-  return {{kAlgo, d.src, d.wei, d.dst, d.strides, d.dilates, d.pad_l, d.pad_r}, engine(), hint};
+    return {{kAlgo, d.any_src, d.any_wei, d.bias, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r}, engine(), hint};
+  return {{kAlgo, d.any_src, d.any_wei, d.any_dst, d.strides, d.dilates, d.pad_l, d.pad_r}, engine(), hint};
 #endif
 }
 
-/// A cached primitive with its descriptors; ok == false when oneDNN cannot take the case.
+/// Where an argument comes from: the operand order of the public functions below.
+enum Slot { kIn0, kIn1, kIn2, kOut0, kOut1, kSlots };
+
+/// A cached primitive with its staged arguments; ok == false when oneDNN cannot take the case.
+/// mu serialises calls, which share the entry's memory objects and scratch buffers.
 struct Entry {
   bool ok = false;
   dnnl::primitive prim;
-  ConvDescs descs;
+  std::vector<std::pair<int, StagedArg>> inputs, outputs;  // (DNNL_ARG_*, staging), with their slot
+  std::vector<Slot> in_slots, out_slots;
+  std::mutex mu;
+
+  void input(int arg, Slot slot, const dnnl::memory::desc& plain, const dnnl::memory::desc& wanted) {
+    inputs.emplace_back(arg, StagedArg(plain, wanted, true));
+    in_slots.push_back(slot);
+  }
+  void output(int arg, Slot slot, const dnnl::memory::desc& plain, const dnnl::memory::desc& wanted) {
+    outputs.emplace_back(arg, StagedArg(plain, wanted, false));
+    out_slots.push_back(slot);
+  }
 };
 
+/// Creates the primitive of this kind and stages its arguments (slots as in the public functions).
+void build(Entry& e, Kind kind, const ConvDescs& d) {
+  switch (kind) {
+    case Kind::Forward: {  // (x, w, bias) -> out
+      auto pd = forward_pd(d);
+      if (is_reference_impl(pd)) return;
+      e.prim = dnnl::convolution_forward(pd);
+      e.input(DNNL_ARG_SRC, kIn0, d.src, pd.src_desc());
+      e.input(DNNL_ARG_WEIGHTS, kIn1, d.wei, pd.weights_desc());
+      if (d.with_bias) e.input(DNNL_ARG_BIAS, kIn2, d.bias, pd.bias_desc());
+      e.output(DNNL_ARG_DST, kOut0, d.dst, pd.dst_desc());
+      break;
+    }
+    case Kind::BackwardData: {  // (grad_out, w) -> grad_x
+      auto pd = backward_data_pd(d);
+      if (is_reference_impl(pd)) return;
+      e.prim = dnnl::convolution_backward_data(pd);
+      e.input(DNNL_ARG_DIFF_DST, kIn0, d.dst, pd.diff_dst_desc());
+      e.input(DNNL_ARG_WEIGHTS, kIn1, d.wei, pd.weights_desc());
+      e.output(DNNL_ARG_DIFF_SRC, kOut0, d.src, pd.diff_src_desc());
+      break;
+    }
+    case Kind::BackwardWeights: {  // (grad_out, x) -> grad_w, grad_bias
+      auto pd = backward_weights_pd(d);
+      if (is_reference_impl(pd)) return;
+      e.prim = dnnl::convolution_backward_weights(pd);
+      e.input(DNNL_ARG_DIFF_DST, kIn0, d.dst, pd.diff_dst_desc());
+      e.input(DNNL_ARG_SRC, kIn1, d.src, pd.src_desc());
+      e.output(DNNL_ARG_DIFF_WEIGHTS, kOut0, d.wei, pd.diff_weights_desc());
+      if (d.with_bias) e.output(DNNL_ARG_DIFF_BIAS, kOut1, d.bias, pd.diff_bias_desc());
+      break;
+    }
+  }
+  e.ok = true;
+}
+
 /// The primitive of this kind for these operands, created on first use.
-const Entry& lookup(Kind kind, const TensorArg& x, const TensorArg& w, const TensorArg& out, bool with_bias,
-                    const Conv2dGeometry& g) {
+Entry& lookup(Kind kind, const TensorArg& x, const TensorArg& w, const TensorArg& out, bool with_bias,
+              const Conv2dGeometry& g) {
   static std::mutex mu;
   static std::map<std::vector<int64_t>, Entry> cache;
   std::vector<int64_t> key{static_cast<int64_t>(kind), static_cast<int64_t>(x.dtype), with_bias, g.groups,
@@ -107,38 +168,34 @@ const Entry& lookup(Kind kind, const TensorArg& x, const TensorArg& w, const Ten
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
-  Entry e;
+  Entry& e = cache.try_emplace(std::move(key)).first->second;
   if (auto dt = data_type(x.dtype)) {
     try {
-      e.descs = describe(x, w, out, with_bias, g, *dt);
-      switch (kind) {
-        case Kind::Forward: {
-          auto pd = forward_pd(e.descs);
-          if (!is_reference_impl(pd)) e.prim = dnnl::convolution_forward(pd), e.ok = true;
-          break;
-        }
-        case Kind::BackwardData: {
-          auto pd = backward_data_pd(e.descs);
-          if (!is_reference_impl(pd)) e.prim = dnnl::convolution_backward_data(pd), e.ok = true;
-          break;
-        }
-        case Kind::BackwardWeights: {
-          auto pd = backward_weights_pd(e.descs);
-          if (!is_reference_impl(pd)) e.prim = dnnl::convolution_backward_weights(pd), e.ok = true;
-          break;
-        }
-      }
+      build(e, kind, describe(x, w, out, with_bias, g, *dt));
       if (e.ok) ++g_created;
     } catch (const dnnl::error&) {
       e.ok = false;  // unsupported here (dtype/ISA/shape): the reference loops take it
+      e.inputs.clear(), e.outputs.clear(), e.in_slots.clear(), e.out_slots.clear();
     }
   }
-  return cache.emplace(std::move(key), std::move(e)).first->second;
+  return e;
 }
 
-void run(const Entry& e, std::unordered_map<int, dnnl::memory> args) {
+void* data_of(const TensorArg& a) {
+  return static_cast<char*>(a.data) + a.offset * static_cast<int64_t>(dtype_size(a.dtype));
+}
+
+/// Runs e with the operands in slot order (nullptr for an absent optional operand).
+void run(Entry& e, const std::array<const TensorArg*, kSlots>& slots) {
+  std::lock_guard<std::mutex> lock(e.mu);
   dnnl::stream& s = stream();
+  std::unordered_map<int, dnnl::memory> args;
+  for (size_t i = 0; i < e.inputs.size(); ++i)
+    args.emplace(e.inputs[i].first, e.inputs[i].second.bind(data_of(*slots[e.in_slots[i]]), s));
+  for (size_t i = 0; i < e.outputs.size(); ++i)
+    args.emplace(e.outputs[i].first, e.outputs[i].second.bind(data_of(*slots[e.out_slots[i]]), s));
   e.prim.execute(s, args);
+  for (auto& [arg, staged] : e.outputs) staged.finish(s);
   s.wait();
   ++g_calls;
 }
@@ -147,35 +204,25 @@ void run(const Entry& e, std::unordered_map<int, dnnl::memory> args) {
 
 bool conv2d_forward(const TensorArg& x, const TensorArg& w, const TensorArg* bias, const TensorArg& out,
                     const Conv2dGeometry& g) {
-  const Entry& e = lookup(Kind::Forward, x, w, out, bias != nullptr, g);
+  Entry& e = lookup(Kind::Forward, x, w, out, bias != nullptr, g);
   if (!e.ok) return false;
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, memory_of(x, e.descs.src)},
-                                             {DNNL_ARG_WEIGHTS, memory_of(w, e.descs.wei)},
-                                             {DNNL_ARG_DST, memory_of(out, e.descs.dst)}};
-  if (bias) args.emplace(DNNL_ARG_BIAS, memory_of(*bias, e.descs.bias));
-  run(e, std::move(args));
+  run(e, {&x, &w, bias, &out, nullptr});
   return true;
 }
 
 bool conv2d_backward_input(const TensorArg& grad_out, const TensorArg& w, const TensorArg& grad_x,
                            const Conv2dGeometry& g) {
-  const Entry& e = lookup(Kind::BackwardData, grad_x, w, grad_out, false, g);
+  Entry& e = lookup(Kind::BackwardData, grad_x, w, grad_out, false, g);
   if (!e.ok) return false;
-  run(e, {{DNNL_ARG_DIFF_DST, memory_of(grad_out, e.descs.dst)},
-          {DNNL_ARG_WEIGHTS, memory_of(w, e.descs.wei)},
-          {DNNL_ARG_DIFF_SRC, memory_of(grad_x, e.descs.src)}});
+  run(e, {&grad_out, &w, nullptr, &grad_x, nullptr});
   return true;
 }
 
 bool conv2d_backward_weight(const TensorArg& grad_out, const TensorArg& x, const TensorArg& grad_w,
                             const TensorArg* grad_bias, const Conv2dGeometry& g) {
-  const Entry& e = lookup(Kind::BackwardWeights, x, grad_w, grad_out, grad_bias != nullptr, g);
+  Entry& e = lookup(Kind::BackwardWeights, x, grad_w, grad_out, grad_bias != nullptr, g);
   if (!e.ok) return false;
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_DIFF_DST, memory_of(grad_out, e.descs.dst)},
-                                             {DNNL_ARG_SRC, memory_of(x, e.descs.src)},
-                                             {DNNL_ARG_DIFF_WEIGHTS, memory_of(grad_w, e.descs.wei)}};
-  if (grad_bias) args.emplace(DNNL_ARG_DIFF_BIAS, memory_of(*grad_bias, e.descs.bias));
-  run(e, std::move(args));
+  run(e, {&grad_out, &x, nullptr, &grad_w, grad_bias});
   return true;
 }
 
