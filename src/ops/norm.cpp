@@ -4,6 +4,7 @@
 #include "ember/ops/norm.h"
 
 #include <cmath>
+#include <type_traits>
 
 #include "autograd/record.h"
 #include "core/kernels/norm.h"
@@ -33,22 +34,38 @@ const TensorArg* opt_arg(const Tensor& t, TensorArg& storage) {
   return &storage;
 }
 
+/// The splitmix64 value number j of the stream seeded with seed.
+inline uint64_t splitmix64(uint64_t seed, uint64_t j) {
+  uint64_t z = seed + (j + 1) * 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+/// m[i] = keep where the i-th 32-bit uniform of the stream is >= threshold (each 64-bit value
+/// gives two), else 0. Branch-free with no loop-carried state, so it vectorises.
+template <class V>
+void fill_dropout_mask(V* __restrict m, int64_t n, uint64_t seed, uint64_t threshold, V keep) {
+  const int64_t pairs = n / 2;
+  for (int64_t j = 0; j < pairs; ++j) {
+    const uint64_t r = splitmix64(seed, static_cast<uint64_t>(j));
+    m[2 * j] = (r & 0xffffffffu) >= threshold ? keep : V(0);
+    m[2 * j + 1] = (r >> 32) >= threshold ? keep : V(0);
+  }
+  if (n % 2) m[n - 1] = (splitmix64(seed, static_cast<uint64_t>(pairs)) & 0xffffffffu) >= threshold ? keep : V(0);
+}
+
 /// A host-drawn dropout mask shaped like x, in x's dtype and on x's device (see dropout()).
+/// V (float or double) is the host type it is drawn in, straight into a CPU tensor. One draw
+/// from the default generator seeds a splitmix64 stream: much cheaper per element than the
+/// Mersenne Twister, and still fixed by manual_seed.
 template <class V>
 Tensor dropout_mask(const Tensor& x, double p, double scale) {
-  const int64_t n = x.numel();
-  std::vector<V> m(static_cast<size_t>(n));
+  Tensor h = make_empty(x.shape(), std::is_same_v<V, double> ? DType::Float64 : DType::Float32, Device());
   const uint64_t threshold = static_cast<uint64_t>(std::ceil(p * 4294967296.0));  // keep iff u32 >= threshold
-  const V keep = static_cast<V>(scale);
-  Generator& gen = default_generator();
-  int64_t i = 0;
-  for (; i + 1 < n; i += 2) {  // branch-free: the keep/drop pattern is random
-    const uint64_t r = gen.next_u64();
-    m[i] = keep * static_cast<V>((r & 0xffffffffu) >= threshold);
-    m[i + 1] = keep * static_cast<V>((r >> 32) >= threshold);
-  }
-  if (i < n) m[i] = keep * static_cast<V>((gen.next_u64() & 0xffffffffu) >= threshold);
-  return from_vector(m, x.shape(), TensorOptions(x.dtype()).with_device(x.device()));
+  const uint64_t seed = default_generator().next_u64();
+  if (x.numel() > 0) fill_dropout_mask<V>(h.data_ptr<V>(), x.numel(), seed, threshold, static_cast<V>(scale));
+  return h.to(x.dtype()).to(x.device());
 }
 
 bool wants_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
@@ -203,8 +220,8 @@ Tensor dropout(const Tensor& x, double p, bool training) {
   if (!training || p == 0.0) return x;
   ops::check_floating("dropout", "input", x);
   // The mask holds 0 or 1/(1-p) (0 everywhere when p == 1), drawn on the host from the
-  // default generator so a manual_seed reproduces it on every backend. Each 64-bit draw
-  // gives two 32-bit uniforms: an element is kept when its uniform u32 / 2^32 >= p.
+  // default generator so a manual_seed reproduces it on every backend. Each 64-bit random
+  // value gives two 32-bit uniforms: an element is kept when its uniform u32 / 2^32 >= p.
   const double scale = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
   const Tensor mask = x.dtype() == DType::Float64 ? dropout_mask<double>(x, p, scale) : dropout_mask<float>(x, p, scale);
   Tensor out;
