@@ -16,7 +16,7 @@ Command add_train_command(CLI::App& app) {
   cmd->add_option("--out", c->out, "Run directory: model.safetensors, checkpoint, metrics.jsonl, curves.png")->required();
   cmd->add_option("--epochs", c->epochs, "Epochs")->check(CLI::Range(int64_t{1}, int64_t{100000}))->capture_default_str();
   cmd->add_option("--batch-size", c->batch_size, "Batch size")->check(CLI::Range(int64_t{1}, int64_t{1} << 20))->capture_default_str();
-  cmd->add_option("--lr", c->lr, "Learning rate (peak for onecycle); default adam/adamw 3e-3 (1e-3 without onecycle), sgd 0.1 (0.05)")
+  cmd->add_option("--lr", c->lr, "Learning rate (peak for onecycle); default adam/adamw 6e-3 (1e-3 without onecycle), sgd 0.1 (0.05)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--optimizer", c->optimizer, "Optimizer")->check(CLI::IsMember({"sgd", "adam", "adamw"}))->capture_default_str();
   cmd->add_option("--schedule", c->schedule, "Learning-rate schedule")

@@ -29,7 +29,7 @@ class Prefix : public data::Dataset {
 double TrainConfig::effective_lr() const {
   if (lr > 0) return lr;
   if (optimizer == "sgd") return schedule == "onecycle" ? 0.1 : 0.05;
-  return schedule == "onecycle" ? 3e-3 : 1e-3;
+  return schedule == "onecycle" ? 6e-3 : 1e-3;
 }
 
 double TrainConfig::effective_weight_decay() const {

@@ -15,7 +15,7 @@ struct TrainConfig {
   std::string dataset = "mnist";
   std::string data_dir;
   std::string out;
-  int64_t epochs = 12;
+  int64_t epochs = 10;
   int64_t batch_size = 64;
   double lr = 0;  // 0: the optimizer's default below
   std::string optimizer = "adamw";
