@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "data/file_util.h"
+#include "data/u8_batch.h"
 
 namespace ember::data {
 
@@ -139,17 +140,7 @@ Example MnistDataset::get(int64_t i) const {
 Batch MnistDataset::get_batch(const std::vector<int64_t>& indices) const {
   EMBER_CHECK(!indices.empty(), "MnistDataset::get_batch: empty index list");
   for (int64_t i : indices) check_index("MnistDataset::get_batch", i);
-  int64_t n = static_cast<int64_t>(indices.size()), plane = kRows * kCols;
-  Tensor x = empty({n, 1, kRows, kCols});
-  Tensor y = empty({n}, DType::Int64);
-  float* px = x.data_ptr<float>();
-  int64_t* py = y.data_ptr<int64_t>();
-  for (int64_t b = 0; b < n; ++b) {
-    const uint8_t* src = pixels_.data() + indices[b] * plane;
-    for (int64_t k = 0; k < plane; ++k) px[b * plane + k] = src[k] * (1.0f / 255.0f);
-    py[b] = labels_[static_cast<size_t>(indices[b])];
-  }
-  return Batch{x, y};
+  return detail::make_u8_batch(pixels_, labels_, indices, {1, kRows, kCols});
 }
 
 }  // namespace ember::data

@@ -7,13 +7,7 @@
 
 #include "optim/state_io.h"
 
-// Evaluate the closed forms exactly as written (as Python does): no multiply-add contraction,
-// which would change results in the last bit (and pct_start * total_steps - 1 == 0 tests).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("fp-contract=off")
-#elif defined(__clang__)
-#pragma clang fp contract(off)
-#endif
+#include "optim/exact_fp.h"
 
 namespace ember::optim {
 

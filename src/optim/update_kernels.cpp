@@ -10,11 +10,7 @@
 #include "ember/autograd.h"
 #include "ember/ops/elementwise.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("fp-contract=off")
-#elif defined(__clang__)
-#pragma clang fp contract(off)
-#endif
+#include "optim/exact_fp.h"
 
 namespace ember::optim::kernels {
 namespace {
