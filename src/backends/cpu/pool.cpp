@@ -35,6 +35,21 @@ inline void window(int64_t o, int64_t k, int64_t s, int64_t p, int64_t n, int64_
   lo = std::max<int64_t>(lo, 0);
 }
 
+/// Calls f(o, h0, h1, w0, w1) for each output position o = oh*OW + ow of one plane, with the
+/// rows [h0,h1) and columns [w0,w1) of its window clipped to the input.
+template <class F>
+inline void for_each_window(const Planes& d, const Pool2dGeometry& g, F&& f) {
+  for (int64_t oh = 0; oh < d.OH; ++oh) {
+    int64_t h0, h1;
+    window(oh, g.kernel[0], g.stride[0], g.padding[0], d.H, h0, h1);
+    for (int64_t ow = 0; ow < d.OW; ++ow) {
+      int64_t w0, w1;
+      window(ow, g.kernel[1], g.stride[1], g.padding[1], d.W, w0, w1);
+      f(oh * d.OW + ow, h0, h1, w0, w1);
+    }
+  }
+}
+
 template <class T>
 void max_forward_ref(const TensorArg& xa, const TensorArg& oa, const TensorArg* ia, const Pool2dGeometry& g) {
   using A = acc_t<T>;
@@ -45,28 +60,22 @@ void max_forward_ref(const TensorArg& xa, const TensorArg& oa, const TensorArg* 
   parallel_for(d.planes, d.grain(d.OH * d.OW * g.kernel[0] * g.kernel[1]), [&](int64_t b, int64_t e) {
     for (int64_t pl = b; pl < e; ++pl) {
       const T* xp = x + pl * d.H * d.W;
-      for (int64_t oh = 0; oh < d.OH; ++oh) {
-        int64_t h0, h1;
-        window(oh, g.kernel[0], g.stride[0], g.padding[0], d.H, h0, h1);
-        for (int64_t ow = 0; ow < d.OW; ++ow) {
-          int64_t w0, w1;
-          window(ow, g.kernel[1], g.stride[1], g.padding[1], d.W, w0, w1);
-          A best = static_cast<A>(xp[h0 * d.W + w0]);
-          int64_t best_i = h0 * d.W + w0;
-          for (int64_t h = h0; h < h1 && !std::isnan(best); ++h)
-            for (int64_t w = w0; w < w1; ++w) {
-              A v = static_cast<A>(xp[h * d.W + w]);
-              if (v > best || std::isnan(v)) {
-                best = v;
-                best_i = h * d.W + w;
-                if (std::isnan(v)) break;
-              }
+      for_each_window(d, g, [&](int64_t po, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+        A best = static_cast<A>(xp[h0 * d.W + w0]);
+        int64_t best_i = h0 * d.W + w0;
+        for (int64_t h = h0; h < h1 && !std::isnan(best); ++h)
+          for (int64_t w = w0; w < w1; ++w) {
+            A v = static_cast<A>(xp[h * d.W + w]);
+            if (v > best || std::isnan(v)) {
+              best = v;
+              best_i = h * d.W + w;
+              if (std::isnan(v)) break;
             }
-          const int64_t o = (pl * d.OH + oh) * d.OW + ow;
-          out[o] = static_cast<T>(best);
-          if (idx) idx[o] = best_i;
-        }
-      }
+          }
+        const int64_t o = pl * d.OH * d.OW + po;
+        out[o] = static_cast<T>(best);
+        if (idx) idx[o] = best_i;
+      });
     }
   });
 }
@@ -202,18 +211,12 @@ void avg_forward_ref(const TensorArg& xa, const TensorArg& oa, const Pool2dGeome
   parallel_for(d.planes, d.grain(d.OH * d.OW * g.kernel[0] * g.kernel[1]), [&](int64_t b, int64_t e) {
     for (int64_t pl = b; pl < e; ++pl) {
       const T* xp = x + pl * d.H * d.W;
-      for (int64_t oh = 0; oh < d.OH; ++oh) {
-        int64_t h0, h1;
-        window(oh, g.kernel[0], g.stride[0], g.padding[0], d.H, h0, h1);
-        for (int64_t ow = 0; ow < d.OW; ++ow) {
-          int64_t w0, w1;
-          window(ow, g.kernel[1], g.stride[1], g.padding[1], d.W, w0, w1);
-          A s = 0;
-          for (int64_t h = h0; h < h1; ++h)
-            for (int64_t w = w0; w < w1; ++w) s += static_cast<A>(xp[h * d.W + w]);
-          out[(pl * d.OH + oh) * d.OW + ow] = static_cast<T>(s * inv);
-        }
-      }
+      for_each_window(d, g, [&](int64_t po, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+        A s = 0;
+        for (int64_t h = h0; h < h1; ++h)
+          for (int64_t w = w0; w < w1; ++w) s += static_cast<A>(xp[h * d.W + w]);
+        out[pl * d.OH * d.OW + po] = static_cast<T>(s * inv);
+      });
     }
   });
 }
@@ -231,17 +234,11 @@ void avg_backward_ref(const TensorArg& ga, const TensorArg& gxa, const Pool2dGeo
     for (int64_t pl = b; pl < e; ++pl) {
       std::fill(acc.begin(), acc.end(), A(0));
       const T* gp = go + pl * d.OH * d.OW;
-      for (int64_t oh = 0; oh < d.OH; ++oh) {
-        int64_t h0, h1;
-        window(oh, g.kernel[0], g.stride[0], g.padding[0], d.H, h0, h1);
-        for (int64_t ow = 0; ow < d.OW; ++ow) {
-          int64_t w0, w1;
-          window(ow, g.kernel[1], g.stride[1], g.padding[1], d.W, w0, w1);
-          const A v = static_cast<A>(gp[oh * d.OW + ow]) * inv;
-          for (int64_t h = h0; h < h1; ++h)
-            for (int64_t w = w0; w < w1; ++w) acc[h * d.W + w] += v;
-        }
-      }
+      for_each_window(d, g, [&](int64_t po, int64_t h0, int64_t h1, int64_t w0, int64_t w1) {
+        const A v = static_cast<A>(gp[po]) * inv;
+        for (int64_t h = h0; h < h1; ++h)
+          for (int64_t w = w0; w < w1; ++w) acc[h * d.W + w] += v;
+      });
       T* xp = gx + pl * in_plane;
       for (int64_t i = 0; i < in_plane; ++i) xp[i] = static_cast<T>(acc[i]);
     }
