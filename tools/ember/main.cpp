@@ -12,7 +12,7 @@
 #endif
 
 int main(int argc, char** argv) {
-  CLI::App app{"ember: train, evaluate and benchmark neural networks in C++ on CPUs and GPUs"};
+  CLI::App app{"ember: train, evaluate and benchmark neural networks in C++ (CPU backend; GPU backends not built yet)"};
   app.set_version_flag("--version", std::string("ember ") + EMBER_VERSION);
   app.require_subcommand(1);
   app.footer("Run 'ember <command> --help' for a command's options.");
