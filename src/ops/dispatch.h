@@ -5,8 +5,8 @@
 
 namespace ember::ops {
 
-/// The kernel `name` of type Fn on device d. Throws ember::Error naming the op and device
-/// when the backend lacks it (backends without a kernel get a CPU fallback in the op itself).
+/// The kernel `name` of type Fn on device d. Throws ember::Error naming the kernel and device
+/// when the backend lacks it (there is no automatic CPU fallback yet; see docs/architecture.md).
 template <class Fn>
 Fn* kernel(const Device& d, const char* name) {
   Fn* fn = get_backend(d).kernels().find<Fn>(name);
