@@ -54,6 +54,16 @@ Tensor noncontiguous(const Tensor& x) {
   return t.transpose(0, x.dim() - 1);
 }
 
+double central_difference(double* x, const std::function<double()>& objective, double eps) {
+  const double orig = *x;
+  *x = orig + eps;
+  const double fp = objective();
+  *x = orig - eps;
+  const double fm = objective();
+  *x = orig;
+  return (fp - fm) / (2 * eps);
+}
+
 ::testing::AssertionResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                                      std::vector<Tensor> inputs, double eps, double atol, double rtol,
                                      std::vector<size_t> check) {
@@ -80,13 +90,7 @@ Tensor noncontiguous(const Tensor& x) {
     std::vector<double> analytic = g.defined() ? g.to_vector<double>() : std::vector<double>(inputs[k].numel(), 0.0);
     double* p = inputs[k].data_ptr<double>();
     for (int64_t i = 0; i < inputs[k].numel(); ++i) {
-      double orig = p[i];
-      p[i] = orig + eps;
-      double fp = objective();
-      p[i] = orig - eps;
-      double fm = objective();
-      p[i] = orig;
-      double numeric = (fp - fm) / (2 * eps);
+      double numeric = central_difference(&p[i], objective, eps);
       if (std::abs(numeric - analytic[i]) > atol + rtol * std::abs(numeric)) {
         if (bad++ < 6)
           msg << "\n  input " << k << " [" << i << "]: analytic " << analytic[i] << " vs numeric " << numeric;

@@ -31,6 +31,10 @@ Tensor uniform(const Shape& shape, double lo = -1.0, double hi = 1.0, uint64_t s
                                      double rtol = 1e-4, std::vector<size_t> check = {});
 #define EXPECT_GRADCHECK(...) EXPECT_TRUE(::ember::test::gradcheck(__VA_ARGS__))
 
+/// Central difference (f(x+eps) - f(x-eps)) / (2 eps) of objective with respect to *x, which is
+/// restored afterwards. Requires objective to read *x (e.g. a float64 tensor's element).
+double central_difference(double* x, const std::function<double()>& objective, double eps);
+
 /// A non-contiguous copy of x with the same values (the transpose of a transposed copy).
 Tensor noncontiguous(const Tensor& x);
 

@@ -28,13 +28,7 @@ namespace {
     std::vector<double> g = p.grad().to_vector<double>();
     double* d = p.data_ptr<double>();
     for (int64_t i = 0; i < p.numel(); ++i) {
-      double orig = d[i];
-      d[i] = orig + eps;
-      double fp = objective();
-      d[i] = orig - eps;
-      double fm = objective();
-      d[i] = orig;
-      double num = (fp - fm) / (2 * eps);
+      double num = central_difference(&d[i], objective, eps);
       if (std::abs(num - g[i]) > tol + 1e-4 * std::abs(num))
         return ::testing::AssertionFailure() << name << "[" << i << "]: analytic " << g[i] << " vs numeric " << num;
     }
