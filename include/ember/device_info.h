@@ -25,6 +25,18 @@ struct DeviceInfo {
 /// Every device of every built backend, CPU first.
 std::vector<DeviceInfo> list_devices();
 
+/// What became of one backend at start-up: built or not, and if built, whether it found a
+/// usable device and, if not, why ("no OpenCL platform", "CUDA driver not found", ...).
+struct BackendStatus {
+  std::string name;      // "cpu", "opencl", "cuda"
+  bool built = false;    // compiled into this libember
+  bool available = false;  // at least one device registered
+  int devices = 0;
+  std::string detail;    // why unavailable / not built, or a short description of what was found
+};
+/// One entry per backend ember knows of, built or not (cpu, opencl, cuda).
+std::vector<BackendStatus> backend_statuses();
+
 /// Waits until all work queued on device d has finished (timing, host reads of results).
 /// Requires an available device.
 void synchronize(const Device& d);

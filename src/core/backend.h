@@ -102,6 +102,9 @@ void register_backend(std::unique_ptr<Backend> b);
 Backend& get_backend(const Device& d);
 /// All registered backends (registering the built ones on first use).
 std::vector<Backend*> all_backends();
+/// Records what a backend's register_*() found (called once per backend from
+/// register_all_backends(); a later report for the same name replaces the earlier one).
+void report_backend_status(BackendStatus status);
 /// Defined above core (src/backends/register_all.cpp): registers every built backend.
 void register_all_backends();
 

@@ -45,6 +45,7 @@ std::vector<std::string> KernelTable::names() const {
 namespace {
 struct Registry {
   std::vector<std::unique_ptr<Backend>> backends;
+  std::vector<BackendStatus> statuses;
   bool populated = false;            // registration started (guarded by mu)
   std::atomic<bool> ready{false};    // registration finished: read without the lock on every get_backend()
   std::recursive_mutex mu;
@@ -95,6 +96,24 @@ std::vector<DeviceInfo> list_devices() {
 }
 
 void synchronize(const Device& d) { get_backend(d).stream().synchronize(); }
+
+void report_backend_status(BackendStatus status) {
+  Registry& r = registry();
+  std::lock_guard<std::recursive_mutex> lock(r.mu);
+  for (BackendStatus& s : r.statuses)
+    if (s.name == status.name) {
+      s = std::move(status);
+      return;
+    }
+  r.statuses.push_back(std::move(status));
+}
+
+std::vector<BackendStatus> backend_statuses() {
+  ensure_populated();
+  Registry& r = registry();
+  std::lock_guard<std::recursive_mutex> lock(r.mu);
+  return r.statuses;
+}
 
 std::vector<Backend*> all_backends() {
   ensure_populated();

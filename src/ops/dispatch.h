@@ -1,17 +1,43 @@
 // Helpers every op uses: find a backend kernel for a device, allocate outputs, check operands.
 #pragma once
+#include "core/fallback.h"
 #include "core/kernels/tensor_arg.h"
 #include "core/tensor_impl.h"
 
 namespace ember::ops {
 
-/// The kernel `name` of type Fn on device d. Throws ember::Error naming the kernel and device
-/// when the backend lacks it (there is no automatic CPU fallback yet; see docs/architecture.md).
 template <class Fn>
-Fn* kernel(const Device& d, const char* name) {
-  Fn* fn = get_backend(d).kernels().find<Fn>(name);
-  EMBER_CHECK(fn != nullptr, "kernel '", name, "' is not implemented on device ", d.str());
-  return fn;
+class KernelCall;
+
+/// A kernel ready to call: the device's own, or (when the device lacks it) the CPU backend's
+/// run on host copies of the operands, announced once by a warning naming the kernel and the
+/// device (core/fallback.h). Call it like the kernel: `call(args...)`.
+template <class... Args>
+class KernelCall<void(Args...)> {
+ public:
+  using Fn = void(Args...);
+  KernelCall(Fn* fn, Backend& b, size_t slot) : fn_(fn), backend_(&b), slot_(slot) {}
+  void operator()(Args... args) const {
+    if (fn_) return fn_(args...);
+    fallback::warn_once(slot_, backend_->device(), "is not implemented");
+    fallback::CpuFallback<Fn>::run(*backend_, slot_, args...);
+  }
+  /// True when the device has its own kernel (no CPU fallback).
+  bool native() const { return fn_ != nullptr; }
+
+ private:
+  Fn* fn_;
+  Backend* backend_;
+  size_t slot_;
+};
+
+/// The kernel `name` of type Fn for device d (see KernelCall: a device lacking it falls back
+/// to the CPU with a one-time warning; a kernel the CPU lacks too is an ember::Error).
+template <class Fn>
+KernelCall<Fn> kernel(const Device& d, const char* name) {
+  Backend& b = get_backend(d);
+  const size_t slot = kernel_slot(name);
+  return KernelCall<Fn>(b.kernels().find<Fn>(slot), b, slot);
 }
 
 /// A kernel name resolved once to its table slot. Hot ops keep one as a function-local static
@@ -20,18 +46,13 @@ Fn* kernel(const Device& d, const char* name) {
 template <class Fn>
 class KernelRef {
  public:
-  explicit KernelRef(const char* name) : name_(name), slot_(kernel_slot(name)) {}
-  /// The kernel on device d; throws like kernel() when the backend lacks it.
-  Fn* operator()(const Device& d) const { return (*this)(get_backend(d)); }
+  explicit KernelRef(const char* name) : slot_(kernel_slot(name)) {}
+  /// The kernel on device d (with the CPU fallback of KernelCall).
+  KernelCall<Fn> operator()(const Device& d) const { return (*this)(get_backend(d)); }
   /// Same on a backend already at hand (an operand's).
-  Fn* operator()(Backend& b) const {
-    Fn* fn = b.kernels().template find<Fn>(slot_);
-    EMBER_CHECK(fn != nullptr, "kernel '", name_, "' is not implemented on device ", b.device().str());
-    return fn;
-  }
+  KernelCall<Fn> operator()(Backend& b) const { return KernelCall<Fn>(b.kernels().template find<Fn>(slot_), b, slot_); }
 
  private:
-  const char* name_;
   size_t slot_;
 };
 

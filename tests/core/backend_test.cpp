@@ -1,6 +1,6 @@
 // Backend interface tests: a fake device whose buffers are opaque handles (not host pointers)
 // proves that core moves data only through the BufferAllocator and finds kernels only through
-// the kernel table; missing kernels are clear errors naming the op and device.
+// the kernel table; a kernel the device lacks runs on the CPU with a one-time warning.
 #include <cstring>
 
 #include "core/backend.h"
@@ -107,11 +107,30 @@ TEST(Backend, FakeDeviceRoundTripGoesThroughTheAllocator) {
             (std::vector<int32_t>(5, 1)));
 }
 
-TEST(Backend, MissingKernelIsAClearError) {
-  fake();
-  Tensor d = ones({2}).to(Device("opencl:9"));
-  EXPECT_EMBER_ERROR(add(d, d), "binary", "opencl:9");
-  EXPECT_EMBER_ERROR(add(d, ones({2})), "add", "different devices");
+TEST(Backend, MissingKernelFallsBackToTheCpuWithOneWarning) {
+  FakeBackend& f = fake();
+  Tensor a = arange(0.0, 6.0, 1.0, kFloat32).reshape({2, 3}), b = full({2, 3}, 0.5);
+  Tensor da = a.to(Device("opencl:9")), db = b.to(Device("opencl:9"));
+  const int down = f.alloc.downloads;
+  testing::internal::CaptureStderr();
+  Tensor sum = add(da, db);
+  Tensor prod = mul(da.t(), db.t());  // strided operands are staged through their spans
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(sum.device(), Device("opencl:9"));
+  EXPECT_GT(f.alloc.downloads, down);  // operands went to the host through the allocator
+  EXPECT_ALLCLOSE(sum.to(Device("cpu")), add(a, b), 0, 0);
+  EXPECT_ALLCLOSE(prod.to(Device("cpu")), mul(a.t(), b.t()), 0, 0);
+  // One warning naming the kernel and the device, however many calls.
+  EXPECT_NE(err.find("kernel 'binary'"), std::string::npos) << err;
+  EXPECT_NE(err.find("opencl:9"), std::string::npos) << err;
+  EXPECT_EQ(err.find("kernel 'binary'"), err.rfind("kernel 'binary'")) << err;
+  // An operand that is read and written (index_add accumulates into its output) comes back;
+  // the inputs are left as they were.
+  Tensor idx = from_vector(std::vector<int64_t>{1, 1, 0}, {3});
+  Tensor acc = index_add(da, 1, idx.to(Device("opencl:9")), db);
+  EXPECT_ALLCLOSE(acc.to(Device("cpu")), index_add(a, 1, idx, b), 0, 0);
+  EXPECT_ALLCLOSE(da.to(Device("cpu")), a, 0, 0);
+  EXPECT_EMBER_ERROR(add(da, ones({2, 3})), "add", "different devices");
 }
 
 TEST(Backend, BuffersAreFreed) {

@@ -1,0 +1,96 @@
+// OpenCL elementwise kernels: unary, binary (arithmetic and comparisons) and where(), over any
+// strides (dims coalesced first; a dense case indexes directly).
+#include <cmath>
+
+#include "core/kernels/elementwise.h"
+#include "cpu_fallback.h"
+#include "launch.h"
+#include "opencl_backend.h"
+
+namespace ember::opencl {
+namespace {
+using kernels::BinaryOp;
+using kernels::UnaryOp;
+
+bool float_only(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Exp: case UnaryOp::Log: case UnaryOp::Sqrt: case UnaryOp::Tanh: case UnaryOp::Sigmoid:
+    case UnaryOp::Gelu: case UnaryOp::Reciprocal: case UnaryOp::PowScalar: return true;
+    default: return false;
+  }
+}
+
+void unary_kernel(UnaryOp op, const TensorArg& in, const TensorArg& out, double p0, double p1) {
+  ClDevice& dev = device_of(out);
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  if (!dev.supports(in.dtype))
+    return cpu_fallback<kernels::UnaryKernel>(kernels::kUnary, "needs float64, which the device lacks,", dev, op, in, out, p0, p1);
+  EMBER_CHECK(is_floating(in.dtype) || !float_only(op), "unary op ", static_cast<int>(op),
+              " is not defined for dtype ", dtype_name(in.dtype));
+  EMBER_CHECK(in.dtype != DType::Bool || (op != UnaryOp::Neg && op != UnaryOp::Abs), "unary op ", static_cast<int>(op),
+              " is not defined for dtype bool");
+  Views v = views_of(out.sizes, {&in, &out});
+  if (op == UnaryOp::LogicalNot) {
+    Launch(dev, dev.kernel("elementwise", {{"T", in.dtype}}, "logical_not"))
+        .buffer(in).view(v.v[0]).buffer(out).view(v.v[1]).value<cl_long>(n).value(v.contig).run(n);
+    return;
+  }
+  Launch l(dev, dev.kernel("elementwise", {{"T", in.dtype}}, "unary"));
+  l.buffer(in).view(v.v[0]).buffer(out).view(v.v[1]).value<cl_long>(n).value(v.contig).value<cl_int>(static_cast<int>(op));
+  // p0/p1 in the kernel's arithmetic type (double, float, long or int).
+  const cl_int has_lo = !std::isnan(p0), has_hi = !std::isnan(p1);
+  const double lo = has_lo ? p0 : 0, hi = has_hi ? p1 : 0;
+  switch (in.dtype) {
+    case DType::Float64: l.value<cl_double>(lo).value<cl_double>(hi); break;
+    case DType::Int64: l.value<cl_long>(static_cast<cl_long>(lo)).value<cl_long>(static_cast<cl_long>(hi)); break;
+    case DType::Int32: case DType::UInt8: case DType::Bool:
+      l.value<cl_int>(static_cast<cl_int>(lo)).value<cl_int>(static_cast<cl_int>(hi));
+      break;
+    default: l.value<cl_float>(static_cast<float>(lo)).value<cl_float>(static_cast<float>(hi)); break;
+  }
+  l.value(has_lo).value(has_hi).run(n);
+}
+
+bool is_comparison(BinaryOp op) {
+  return op == BinaryOp::Eq || op == BinaryOp::Ne || op == BinaryOp::Lt || op == BinaryOp::Le || op == BinaryOp::Gt ||
+         op == BinaryOp::Ge || op == BinaryOp::LogicalAnd || op == BinaryOp::LogicalOr;
+}
+
+void binary_kernel(BinaryOp op, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
+  ClDevice& dev = device_of(out);
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  if (!dev.supports(a.dtype))
+    return cpu_fallback<kernels::BinaryKernel>(kernels::kBinary, "needs float64, which the device lacks,", dev, op, a, b, out);
+  if (op == BinaryOp::Div && !is_floating(a.dtype))  // must raise on a zero divisor, as the CPU does
+    return cpu_fallback<kernels::BinaryKernel>(kernels::kBinary, "(integer division) runs", dev, op, a, b, out);
+  EMBER_CHECK(is_floating(a.dtype) || (op != BinaryOp::GeluBackward && op != BinaryOp::ReluBackward) ,
+              "binary op ", static_cast<int>(op), " is not defined for dtype ", dtype_name(a.dtype));
+  Views v = views_of(out.sizes, {&a, &b, &out});
+  Launch(dev, dev.kernel("elementwise", {{"T", a.dtype}}, is_comparison(op) ? "compare" : "binary"))
+      .buffer(a).view(v.v[0]).buffer(b).view(v.v[1]).buffer(out).view(v.v[2])
+      .value<cl_long>(n).value(v.contig).value<cl_int>(static_cast<int>(op)).run(n);
+}
+
+void where_kernel(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
+  ClDevice& dev = device_of(out);
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  if (!dev.supports(out.dtype))
+    return cpu_fallback<kernels::WhereKernel>(kernels::kWhere, "needs float64, which the device lacks,", dev, cond, a, b, out);
+  Views v = views_of(out.sizes, {&cond, &a, &b, &out});
+  Launch(dev, dev.kernel("elementwise", {{"T", out.dtype}}, "where_select"))
+      .buffer(cond).view(v.v[0]).buffer(a).view(v.v[1]).buffer(b).view(v.v[2]).buffer(out).view(v.v[3])
+      .value<cl_long>(n).value(v.contig).run(n);
+}
+
+}  // namespace
+
+void register_elementwise_kernels(KernelTable& t) {
+  t.set<kernels::UnaryKernel>(kernels::kUnary, unary_kernel);
+  t.set<kernels::BinaryKernel>(kernels::kBinary, binary_kernel);
+  t.set<kernels::WhereKernel>(kernels::kWhere, where_kernel);
+}
+
+}  // namespace ember::opencl

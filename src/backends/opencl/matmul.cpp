@@ -1,0 +1,6 @@
+// OpenCL matmul kernels: not written yet, so the op layer runs them through the CPU fallback.
+#include "opencl_backend.h"
+
+namespace ember::opencl {
+void register_matmul_kernels(KernelTable&) {}
+}  // namespace ember::opencl

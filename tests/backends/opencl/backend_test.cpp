@@ -1,0 +1,128 @@
+// The OpenCL backend itself on opencl:0 (PoCL on CI): discovery and device info, clear errors
+// (unknown device, out of memory, kernel build failure with its log), the caching allocator,
+// the on-disk program cache, the asynchronous queue, the CPU fallback's one warning, and
+// kernel coverage against the CPU backend.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "backends/opencl/buffers.h"
+#include "core/backend.h"
+#include "core/fallback.h"
+#include "core/kernels/elementwise.h"
+#include "ops/dispatch.h"
+#include "harness/op_harness.h"
+
+using namespace ember;
+using namespace ember::test;
+
+namespace {
+const Device kDev("opencl:0");
+
+opencl::ClDevice& cl_device() {
+  Tensor t = zeros({1}, TensorOptions().with_device(kDev));
+  return *static_cast<opencl::ClBuffer*>(t.impl()->storage->data)->device;
+}
+}  // namespace
+
+TEST(OpenCLBackend, DeviceIsListedWithItsProperties) {
+  bool found = false;
+  for (const DeviceInfo& d : list_devices()) {
+    if (d.device != kDev) continue;
+    found = true;
+    EXPECT_FALSE(d.name.empty());
+    EXPECT_FALSE(d.vendor.empty());
+    EXPECT_GT(d.compute_units, 0);
+    EXPECT_GT(d.memory_total, 0u);
+    bool version = false;
+    for (auto& [k, v] : d.properties) version = version || (k == "opencl_version" && v.rfind("OpenCL ", 0) == 0);
+    EXPECT_TRUE(version);
+  }
+  EXPECT_TRUE(found) << "no opencl:0 device: is an OpenCL driver (pocl-opencl-icd) installed?";
+  bool reported = false;
+  for (const BackendStatus& s : backend_statuses())
+    if (s.name == "opencl") reported = s.built && s.available && s.devices >= 1;
+  EXPECT_TRUE(reported);
+}
+
+TEST(OpenCLBackend, UnknownDeviceIsAClearError) {
+  EXPECT_EMBER_ERROR(zeros({2}, TensorOptions().with_device(Device("opencl:99"))), "opencl:99", "not available",
+                     "opencl:0");
+}
+
+TEST(OpenCLBackend, OutOfMemoryIsAClearError) {
+  EXPECT_EMBER_ERROR(zeros({int64_t{1} << 40}, TensorOptions().with_device(kDev)), "opencl", "out of memory");
+}
+
+TEST(OpenCLBackend, KernelBuildFailureShowsTheBuildLog) {
+  EXPECT_EMBER_ERROR(cl_device().build("__kernel void broken(__global float* x) { x[0] = undefined_name; }", "test"),
+                     "build log", "undefined_name");
+}
+
+TEST(OpenCLBackend, CachingAllocatorReusesFreedBuffers) {
+  BufferAllocator& a = get_backend(kDev).buffers();
+  a.empty_cache();
+  void* first = a.allocate(1000);
+  a.deallocate(first, 1000);
+  EXPECT_GE(a.cached_bytes(), 1000u);
+  void* second = a.allocate(900);  // same size class
+  EXPECT_EQ(second, first);
+  a.deallocate(second, 900);
+  a.empty_cache();
+  EXPECT_EQ(a.cached_bytes(), 0u);
+}
+
+TEST(OpenCLBackend, ProgramsAreCachedOnDisk) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("ember-cl-cache-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  ::setenv("EMBER_CACHE_DIR", dir.c_str(), 1);
+  Tensor x = ones({4}, TensorOptions(DType::Int32).with_device(kDev));
+  Tensor y = maximum(x, x);  // builds the int32 elementwise program in this process
+  EXPECT_EQ(y.to(Device("cpu")).to_vector<int32_t>(), (std::vector<int32_t>(4, 1)));
+  ::unsetenv("EMBER_CACHE_DIR");
+  size_t files = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir / "opencl")) files += e.path().extension() == ".bin";
+  EXPECT_GE(files, 1u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OpenCLBackend, QueuedWorkCompletesInOrder) {
+  // Many small kernels queued without waiting; reading the result waits for all of them.
+  Tensor x = zeros({1000}, TensorOptions().with_device(kDev));
+  for (int i = 0; i < 200; ++i) x = add(x, 1.0);
+  synchronize(kDev);
+  Tensor h = x.to(Device("cpu"));
+  EXPECT_ALLCLOSE(h, full({1000}, 200.0), 0, 0);
+}
+
+TEST(OpenCLBackend, FallbackWarnsOnceNamingTheKernel) {
+  // Integer division must raise on a zero divisor, which a device kernel cannot: the OpenCL
+  // binary kernel hands it to the CPU. (The ops never divide integers: div() is true division.)
+  Tensor a = arange(1.0, 9.0, 1.0, DType::Int64).to(kDev), b = full({8}, 2, TensorOptions(DType::Int64).with_device(kDev));
+  Tensor q = zeros({8}, TensorOptions(DType::Int64).with_device(kDev));
+  auto binary = ops::kernel<kernels::BinaryKernel>(kDev, kernels::kBinary);
+  const uint64_t before = fallback::calls();
+  testing::internal::CaptureStderr();
+  binary(kernels::BinaryOp::Div, arg_of(a), arg_of(b), arg_of(q));
+  binary(kernels::BinaryOp::Div, arg_of(b), arg_of(a), arg_of(q));
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(fallback::calls() - before, 2u);
+  EXPECT_EQ(q.to(Device("cpu")).to_vector<int64_t>(), (std::vector<int64_t>{2, 1, 0, 0, 0, 0, 0, 0}));
+  EXPECT_NE(err.find("kernel 'binary'"), std::string::npos) << err;
+  EXPECT_NE(err.find("opencl:0"), std::string::npos) << err;
+  EXPECT_EQ(err.find("kernel 'binary'"), err.rfind("kernel 'binary'")) << err;
+  // Division by zero still raises, as on the CPU.
+  Tensor z = zeros({8}, TensorOptions(DType::Int64).with_device(kDev));
+  EXPECT_EMBER_ERROR(binary(kernels::BinaryOp::Div, arg_of(a), arg_of(z), arg_of(q)), "division by zero");
+}
+
+TEST(OpenCLBackend, EveryCpuKernelHasAnOpenCLKernel) {
+  std::vector<std::string> cpu = get_backend(Device("cpu")).kernels().names();
+  std::vector<std::string> cl = get_backend(kDev).kernels().names();
+  std::string missing;
+  for (const std::string& k : cpu)
+    if (std::find(cl.begin(), cl.end(), k) == cl.end()) missing += " " + k;
+  EXPECT_TRUE(missing.empty()) << "kernels opencl:0 lacks (they run through the CPU fallback):" << missing;
+}
