@@ -84,9 +84,15 @@ Backend& get_backend(const Device& d) {
   if (!bs.empty() && bs[0]->device() == d) return *bs[0];
   for (auto& b : bs)
     if (b->device() == d) return *b;
-  std::string avail;
+  std::string avail, why;
   for (auto& b : bs) avail += (avail.empty() ? "" : ", ") + b->device().str();
-  EMBER_FAIL("device '", d.str(), "' is not available (available: ", avail, ")");
+  {
+    std::lock_guard<std::recursive_mutex> lock(registry().mu);
+    for (const BackendStatus& s : registry().statuses)  // say why the device's backend has none
+      if (s.name == device_kind_name(d.kind) && !s.available)
+        why = std::string("; ") + s.name + (s.built ? ": " : " backend not built: ") + s.detail;
+  }
+  EMBER_FAIL("device '", d.str(), "' is not available (available: ", avail, ")", why);
 }
 
 std::vector<DeviceInfo> list_devices() {

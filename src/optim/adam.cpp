@@ -55,9 +55,8 @@ void Adam::update(size_t i, const Tensor& grad) {
   }
   ++s.step;
   kernels::AdamArgs a{lr_, beta1_, beta2_, eps_, weight_decay_, decoupled_, s.step};
-  if (use_fused(p, grad)) {
-    Tensor g = grad.is_contiguous() ? grad : grad.contiguous();
-    kernels::adam_fused(p, g, s.buffers[0], s.buffers[1], a);
+  if (fused_ && kernels::has_fused_adam(p, grad)) {
+    kernels::adam_fused(p, grad, s.buffers[0], s.buffers[1], a);
   } else {
     kernels::adam_generic(p, grad, s.buffers[0], s.buffers[1], a);
   }

@@ -8,7 +8,7 @@
 
 #include "optim/state_io.h"
 
-#include "optim/exact_fp.h"
+#include "core/exact_fp.h"
 
 namespace ember::optim {
 

@@ -7,7 +7,7 @@
 
 #include "optim/state_io.h"
 
-#include "optim/exact_fp.h"
+#include "core/exact_fp.h"
 
 namespace ember::optim {
 

@@ -63,10 +63,6 @@ void Optimizer::set_lr(double lr) {
 double Optimizer::momentum() const { EMBER_FAIL(name_, ": this optimizer has no momentum"); }
 void Optimizer::set_momentum(double) { EMBER_FAIL(name_, ": this optimizer has no momentum to set"); }
 
-bool Optimizer::use_fused(const Tensor& p, const Tensor& g) const {
-  return fused_ && p.device().is_cpu() && g.device().is_cpu() && p.is_contiguous() &&
-         (p.dtype() == DType::Float32 || p.dtype() == DType::Float64) && g.dtype() == p.dtype();
-}
 
 StateDict Optimizer::state_dict() const {
   StateDict sd;

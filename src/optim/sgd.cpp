@@ -63,9 +63,8 @@ void SGD::update(size_t i, const Tensor& grad) {
   }
   Tensor buf = s.buffers.empty() ? Tensor() : s.buffers[0];
   ++s.step;
-  if (use_fused(p, grad)) {
-    Tensor g = grad.is_contiguous() ? grad : grad.contiguous();
-    kernels::sgd_fused(p, g, buf.defined() ? buf : p, first, a);  // buf unused without momentum
+  if (fused_ && kernels::has_fused_sgd(p, grad)) {
+    kernels::sgd_fused(p, grad, buf, first, a);
   } else {
     kernels::sgd_generic(p, grad, buf, first, a);
   }

@@ -1,118 +1,47 @@
-// Fused and op-based SGD/Adam updates. The fused loops round every scalar to the element type
-// and do one IEEE operation per statement, exactly like the op path (a float32 tensor op with
-// a double scalar computes in float32); floating-point contraction into FMAs is switched off
-// below so the compiler cannot fuse a multiply and an add the op path performs separately.
+// SGD/Adam updates: the device's fused kernel (kernel table: sgd_update / adam_update) when it
+// has one, else tensor ops. Both perform the same operations in the same order and precision.
 #include "optim/update_kernels.h"
 
 #include <cmath>
 
-#include "backends/cpu/parallel.h"
+#include "core/kernels/optim.h"
 #include "ember/autograd.h"
 #include "ember/ops/elementwise.h"
+#include "ops/dispatch.h"
 
-#include "optim/exact_fp.h"
+#include "core/exact_fp.h"
 
 namespace ember::optim::kernels {
+
 namespace {
-
-template <class T>
-void sgd_loop(T* p, const T* g, T* buf, int64_t n, bool first, const SGDArgs& a) {
-  const T wd = static_cast<T>(a.weight_decay), mom = static_cast<T>(a.momentum);
-  const T damp = static_cast<T>(1.0 - a.dampening), lr = static_cast<T>(a.lr);
-  const bool use_wd = a.weight_decay != 0, use_mom = a.momentum != 0;
-  cpu::parallel_for(n, cpu::kGrainSize, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      T d = g[i];
-      if (use_wd) {
-        T t = p[i] * wd;
-        d = d + t;
-      }
-      if (use_mom) {
-        T b;
-        if (first) {
-          b = d;
-        } else {
-          T x = buf[i] * mom;
-          T y = d * damp;
-          b = x + y;
-        }
-        buf[i] = b;
-        if (a.nesterov) {
-          T t = b * mom;
-          d = d + t;
-        } else {
-          d = b;
-        }
-      }
-      T s = d * lr;
-      p[i] = p[i] - s;
-    }
-  });
+const ops::KernelRef<ember::kernels::SgdUpdateKernel>& sgd_kernel() {
+  static const ops::KernelRef<ember::kernels::SgdUpdateKernel> k(ember::kernels::kSgdUpdate);
+  return k;
 }
-
-template <class T>
-void adam_loop(T* p, const T* g, T* m, T* v, int64_t n, const AdamArgs& a) {
-  const double w_d = 1.0 - a.beta1;
-  const bool low = w_d < 0.5;
-  const T w = static_cast<T>(w_d), omw = static_cast<T>(1.0 - w_d);
-  const T b2 = static_cast<T>(a.beta2), omb2 = static_cast<T>(1.0 - a.beta2);
-  const T wd = static_cast<T>(a.weight_decay), eps = static_cast<T>(a.eps);
-  const double bc1 = 1.0 - std::pow(a.beta1, static_cast<double>(a.step));
-  const double bc2 = 1.0 - std::pow(a.beta2, static_cast<double>(a.step));
-  const T neg_step = static_cast<T>(-(a.lr / bc1)), bc2s = static_cast<T>(std::sqrt(bc2));
-  const T decay = static_cast<T>(1.0 - a.lr * a.weight_decay);
-  const bool use_wd = a.weight_decay != 0;
-  cpu::parallel_for(n, cpu::kGrainSize, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
-      T x = p[i];
-      T gi = g[i];
-      if (use_wd) {
-        if (a.decoupled) {
-          x = x * decay;
-        } else {
-          T t = x * wd;
-          gi = gi + t;
-        }
-      }
-      T diff = gi - m[i];
-      T mi;
-      if (low) {
-        T t = diff * w;
-        mi = m[i] + t;
-      } else {
-        T t = diff * omw;
-        mi = gi - t;
-      }
-      m[i] = mi;
-      T vb = v[i] * b2;
-      T gg = gi * omb2;
-      gg = gg * gi;
-      T vi = vb + gg;
-      v[i] = vi;
-      T denom = std::sqrt(vi);
-      denom = denom / bc2s;
-      denom = denom + eps;
-      T num = mi * neg_step;
-      num = num / denom;
-      p[i] = x + num;
-    }
-  });
+const ops::KernelRef<ember::kernels::AdamUpdateKernel>& adam_kernel() {
+  static const ops::KernelRef<ember::kernels::AdamUpdateKernel> k(ember::kernels::kAdamUpdate);
+  return k;
 }
-
+bool fusable(const Tensor& p, const Tensor& g) {
+  return p.is_contiguous() && (p.dtype() == DType::Float32 || p.dtype() == DType::Float64) && g.dtype() == p.dtype() &&
+         g.device() == p.device();
+}
 }  // namespace
 
+bool has_fused_sgd(const Tensor& p, const Tensor& g) { return fusable(p, g) && sgd_kernel()(p.device()).native(); }
+bool has_fused_adam(const Tensor& p, const Tensor& g) { return fusable(p, g) && adam_kernel()(p.device()).native(); }
+
 void sgd_fused(const Tensor& p, const Tensor& g, const Tensor& buf, bool first, const SGDArgs& a) {
-  if (p.dtype() == DType::Float32)
-    sgd_loop(p.data_ptr<float>(), g.data_ptr<float>(), buf.data_ptr<float>(), p.numel(), first, a);
-  else
-    sgd_loop(p.data_ptr<double>(), g.data_ptr<double>(), buf.data_ptr<double>(), p.numel(), first, a);
+  Tensor gc = g.is_contiguous() ? g : g.contiguous();
+  TensorArg b = buf.defined() ? arg_of(buf) : TensorArg{};
+  sgd_kernel()(p.device())(arg_of(p), arg_of(gc), buf.defined() ? &b : nullptr,
+                           {a.lr, a.momentum, a.dampening, a.weight_decay, a.nesterov, first});
 }
 
 void adam_fused(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const AdamArgs& a) {
-  if (p.dtype() == DType::Float32)
-    adam_loop(p.data_ptr<float>(), g.data_ptr<float>(), m.data_ptr<float>(), v.data_ptr<float>(), p.numel(), a);
-  else
-    adam_loop(p.data_ptr<double>(), g.data_ptr<double>(), m.data_ptr<double>(), v.data_ptr<double>(), p.numel(), a);
+  Tensor gc = g.is_contiguous() ? g : g.contiguous();
+  adam_kernel()(p.device())(arg_of(p), arg_of(gc), arg_of(m), arg_of(v),
+                            {a.lr, a.beta1, a.beta2, a.eps, a.weight_decay, a.decoupled, a.step});
 }
 
 void sgd_generic(const Tensor& p, const Tensor& g, const Tensor& buf, bool first, const SGDArgs& a) {

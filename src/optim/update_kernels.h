@@ -1,6 +1,6 @@
-// The parameter updates of SGD and Adam/AdamW, two ways: one fused threaded CPU loop over
-// contiguous float32/float64 buffers, and a generic path from tensor ops (any device/dtype).
-// Both perform the same operations in the same order and precision, so they agree bit for bit.
+// The parameter updates of SGD and Adam/AdamW, two ways: the device's fused kernel over
+// contiguous float32/float64 buffers (core/kernels/optim.h), and a generic path from tensor ops
+// (any device/dtype). Both perform the same operations in the same order and precision.
 #pragma once
 #include "ember/tensor.h"
 
@@ -10,8 +10,12 @@ struct SGDArgs {
   double lr, momentum, dampening, weight_decay;
   bool nesterov;
 };
+/// Whether p's device has a fused kernel for p and g (contiguous p, float32/float64, same dtype).
+bool has_fused_sgd(const Tensor& p, const Tensor& g);
+bool has_fused_adam(const Tensor& p, const Tensor& g);
+
 /// Updates p (and buf when momentum != 0) in place. first: buf has no history (it is set to d).
-/// Fused: p, g, buf contiguous CPU tensors of one dtype, float32 or float64.
+/// Fused: requires has_fused_sgd(p, g); buf may be undefined without momentum.
 void sgd_fused(const Tensor& p, const Tensor& g, const Tensor& buf, bool first, const SGDArgs& a);
 void sgd_generic(const Tensor& p, const Tensor& g, const Tensor& buf, bool first, const SGDArgs& a);
 

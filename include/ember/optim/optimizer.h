@@ -49,9 +49,9 @@ class Optimizer {
   /// Requires has_momentum() and a value valid for the optimizer.
   virtual void set_momentum(double m);
 
-  /// true (the default): float32/float64 contiguous CPU parameters update in one fused
-  /// threaded loop; false: every update runs through tensor ops (any device and dtype).
-  /// Both give bit-identical results.
+  /// true (the default): float32/float64 contiguous parameters update in one fused pass
+  /// when their device has the kernel (CPU, OpenCL); false: every update runs through tensor
+  /// ops (any device and dtype). On the CPU both give bit-identical results.
   void set_fused(bool on) { fused_ = on; }
   bool fused() const { return fused_; }
 
@@ -92,9 +92,6 @@ class Optimizer {
   /// Reads and validates them (throw on bad values); applied only by commit_hparams().
   virtual void read_hparams(detail::StateReader& r) = 0;
   virtual void commit_hparams() = 0;
-
-  /// Whether the fused CPU loop can update p from g.
-  bool use_fused(const Tensor& p, const Tensor& g) const;
 
   std::string name_;
   std::vector<Tensor> params_;

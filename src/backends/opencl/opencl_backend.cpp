@@ -97,6 +97,7 @@ void register_opencl() {
       register_norm_kernels(t);
       register_softmax_kernels(t);
       register_index_kernels(t);
+      register_optim_kernels(t);
       register_backend(std::move(b));
     }
   }

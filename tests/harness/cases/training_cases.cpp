@@ -35,10 +35,38 @@ std::vector<Tensor> train_steps(const Device& d, const std::string& name, const 
   return out;
 }
 
+/// Three steps of each optimizer (fused on the device when it has the kernel) on a float32
+/// and a float64 parameter with fixed gradients; returns the parameters.
+std::vector<Tensor> optimizer_steps(const Device& d) {
+  std::vector<Tensor> out;
+  for (int which = 0; which < 3; ++which) {
+    Tensor p32 = uniform({37, 5}, -1, 1, 300 + which).to(DType::Float32).to(d).set_requires_grad(true);
+    Tensor p64 = uniform({19}, -1, 1, 310 + which).to(d).set_requires_grad(true);
+    std::unique_ptr<optim::Optimizer> opt;
+    if (which == 0)
+      opt = std::make_unique<optim::SGD>(
+          std::vector<Tensor>{p32, p64},
+          optim::SGDOptions(0.1).with_momentum(0.9).with_nesterov().with_weight_decay(1e-2));
+    else if (which == 1)
+      opt = std::make_unique<optim::Adam>(std::vector<Tensor>{p32, p64}, optim::AdamOptions(1e-2).with_weight_decay(1e-2));
+    else
+      opt = std::make_unique<optim::AdamW>(std::vector<Tensor>{p32, p64}, optim::AdamWOptions(1e-2));
+    for (int s = 0; s < 3; ++s) {
+      p32.set_grad(uniform({37, 5}, -1, 1, 400 + s).to(DType::Float32).to(d));
+      p64.set_grad(uniform({19}, -1, 1, 410 + s).to(d));
+      opt->step();
+    }
+    out.push_back(p32.detach().to(Device("cpu")));
+    out.push_back(p64.detach().to(Device("cpu")));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<BackendCase> training_cases() {
   std::vector<BackendCase> v;
+  v.push_back({"optimizer_updates", optimizer_steps, 1e-5, 1e-6});
   v.push_back({"train_lenet_sgd_3_steps", [](const Device& d) { return train_steps(d, "lenet", "sgd", 3); }, 2e-3, 2e-4});
   v.push_back({"train_mlp_adamw_3_steps", [](const Device& d) { return train_steps(d, "mlp", "adamw", 3); }, 2e-3, 2e-4});
   return v;
