@@ -4,6 +4,7 @@
 #include <clblast.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
 #include <set>
 #include <string>
@@ -67,9 +68,12 @@ void check_status(StatusCode s, const char* routine, const GemmShape& g, size_t 
 
 clblast::Transpose tr(const GemmOperand& o) { return o.trans ? clblast::Transpose::kYes : clblast::Transpose::kNo; }
 
-/// On PoCL's CPU device, CLBlast's defaults for an unknown device leave GEMM 2-4x slower than
-/// it can be there: override them (float32) once per device with parameters measured on PoCL
-/// (pthread device, AVX-512 host): 64x64 tiles of 8x8 work-items with 8-wide vectors.
+/// On PoCL's CPU device, CLBlast's defaults for an unknown device leave large GEMMs 1.6-2.5x
+/// slower than they can be there. EMBER_CLBLAST_POCL_TUNING=1 overrides them (float32) once per
+/// device with parameters measured on PoCL (pthread device, AVX-512 host): 64x64 tiles of 8x8
+/// work-items with 8-wide vectors. Opt-in because PoCL then takes about 100 s instead of 40 s
+/// to compile CLBlast's GEMM on first use (before its kernel cache is warm), which dominates
+/// short runs and the test suite; PoCL is a test device, real GPUs are unaffected.
 void tune_for_device(ClDevice& dev) {
   static std::mutex mu;
   static std::set<cl_device_id> done;
@@ -80,7 +84,8 @@ void tune_for_device(ClDevice& dev) {
   }
   const bool pocl_cpu = dev.platform().getInfo<CL_PLATFORM_NAME>() == "Portable Computing Language" &&
                         (dev.device().getInfo<CL_DEVICE_TYPE>() & CL_DEVICE_TYPE_CPU);
-  if (!pocl_cpu) return;
+  const char* opt_in = std::getenv("EMBER_CLBLAST_POCL_TUNING");
+  if (!pocl_cpu || opt_in == nullptr || std::string(opt_in) != "1") return;
   const std::unordered_map<std::string, size_t> xgemm{
       {"GEMMK", 0}, {"KREG", 1}, {"KWG", 32}, {"KWI", 2}, {"MDIMA", 8}, {"MDIMC", 8}, {"MWG", 64}, {"NDIMB", 8},
       {"NDIMC", 8}, {"NWG", 64}, {"SA", 0},   {"SB", 0},   {"STRM", 0}, {"STRN", 0}, {"VWM", 8},  {"VWN", 8}};
