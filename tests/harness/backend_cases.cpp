@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <map>
 
 #include "core/fallback.h"
@@ -71,6 +72,16 @@ std::vector<Tensor> on_cpu(const std::vector<Tensor>& ts) {
   std::vector<Tensor> out;
   for (const Tensor& t : ts) out.push_back(t.to(Device("cpu")));
   return out;
+}
+
+ScopedEnv::ScopedEnv(const char* name, const char* value) : name_(name) {
+  if (const char* old = std::getenv(name)) old_ = old, had_ = true;
+  setenv(name, value, 1);
+}
+
+ScopedEnv::~ScopedEnv() {
+  if (had_) setenv(name_, old_.c_str(), 1);
+  else unsetenv(name_);
 }
 
 }  // namespace ember::test

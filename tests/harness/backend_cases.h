@@ -41,6 +41,21 @@ std::vector<Tensor> with_grads(const Tensor& y, const std::vector<Tensor>& input
 /// Every tensor moved to the CPU.
 std::vector<Tensor> on_cpu(const std::vector<Tensor>& ts);
 
+/// Sets an environment variable for its lifetime, restoring the previous value (cases use it
+/// to force a backend's alternative code path, e.g. EMBER_OPENCL_ROWS=groups).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::string old_;
+  bool had_ = false;
+};
+
 // Per-family case lists (tests/harness/cases/<family>_cases.cpp).
 std::vector<BackendCase> copy_cases();
 std::vector<BackendCase> elementwise_cases();

@@ -44,14 +44,12 @@ std::vector<BackendCase> conv_cases() {
                  // A scratch cap of ~2 images' columns makes a backend that honours
                  // EMBER_OPENCL_CONV_SCRATCH_BYTES run the batch in several chunks (the weight
                  // gradient summed across them); the CPU ignores it.
-                 setenv("EMBER_OPENCL_CONV_SCRATCH_BYTES", "40000", 1);
+                 ScopedEnv scratch("EMBER_OPENCL_CONV_SCRATCH_BYTES", "40000");
                  Tensor x = input_on(d, {7, 3, 9, 8}, 211, true), w = input_on(d, {4, 3, 3, 3}, 212, true);
                  Tensor b = input_on(d, {4}, 213, true);
                  Conv2dParams p;
                  p.padding = {1, 1};
-                 std::vector<Tensor> r = with_grads(conv2d(x, w, b, p), {x, w, b});
-                 unsetenv("EMBER_OPENCL_CONV_SCRATCH_BYTES");
-                 return r;
+                 return with_grads(conv2d(x, w, b, p), {x, w, b});
                }, 1e-4, 1e-4});
   v.push_back(conv_case("conv2d_float64_groups_stride", {2, 4, 9, 7}, {6, 2, 3, 3}, true,
                         params({2, 1}, {1, 1}, {1, 2}, 2), 1e-12, DType::Float64));

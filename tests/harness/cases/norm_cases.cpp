@@ -22,24 +22,6 @@ std::vector<Tensor> bn_case(const Device& d, const Shape& s, uint64_t seed, bool
   return out;
 }
 
-/// Sets an environment variable for its lifetime (restoring the previous value).
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (had_) setenv(name_, old_.c_str(), 1);
-    else unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::string old_;
-  bool had_ = false;
-};
-
 }  // namespace
 
 std::vector<BackendCase> norm_cases() {

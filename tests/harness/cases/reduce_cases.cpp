@@ -20,24 +20,6 @@ Tensor ties_on(const Device& d, const Shape& s, uint64_t seed, int k, const std:
   return from_vector(v, s).to(t).to(d);
 }
 
-/// Sets an environment variable for its lifetime (restoring the previous value).
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (had_) setenv(name_, old_.c_str(), 1);
-    else unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::string old_;
-  bool had_ = false;
-};
-
 /// Sums with the OpenCL backend forced onto its work-group kernels (which CPU devices such as
 /// PoCL would otherwise not run): one group per row, and rows split over several groups.
 std::vector<Tensor> grouped_sums(const Device& d) {

@@ -28,24 +28,6 @@ Tensor raises(const std::function<void()>& f, const std::string& fragment) {
   throw std::logic_error("expected an error containing '" + fragment + "'");
 }
 
-/// Sets an environment variable for its lifetime (restoring the previous value).
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (had_) setenv(name_, old_.c_str(), 1);
-    else unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::string old_;
-  bool had_ = false;
-};
-
 }  // namespace
 
 std::vector<BackendCase> softmax_cases() {
