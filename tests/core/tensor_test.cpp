@@ -151,3 +151,19 @@ TEST(Threading, SetNumThreads) {
   set_num_threads(before);
   EXPECT_EMBER_ERROR(set_num_threads(0), "at least 1");
 }
+
+TEST(Threading, FlushDenormal) {
+  const float tiny = 1e-40f;  // a float32 denormal
+  ASSERT_LT(tiny, 1.17549435e-38f);
+  Tensor x = full({1 << 18}, tiny);  // large enough for every pool thread to take a chunk
+  ASSERT_TRUE(set_flush_denormal(true));
+  EXPECT_TRUE(flush_denormal());
+  Tensor flushed = mul(x, 1.5);
+  // Restore IEEE mode before asserting, so a failure cannot leak the mode into other tests.
+  set_flush_denormal(false);
+  EXPECT_FALSE(flush_denormal());
+  EXPECT_EQ(max(abs(flushed)).item(), 0.0);
+  Tensor kept = mul(x, 1.5);
+  EXPECT_FLOAT_EQ(static_cast<float>(min(kept).item()), tiny * 1.5f);
+  EXPECT_FLOAT_EQ(static_cast<float>(max(kept).item()), tiny * 1.5f);
+}

@@ -14,7 +14,6 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "backends/cpu/onednn/precision.h"
-#include "ember/threading.h"
 
 namespace ember::cpu {
 namespace {
@@ -229,11 +228,3 @@ void register_cpu() {
 }
 
 }  // namespace ember::cpu
-
-namespace ember {
-void set_num_threads(int n) {
-  EMBER_CHECK(n >= 1, "set_num_threads: need at least 1 thread, got ", n);
-  omp_set_num_threads(n);
-}
-int get_num_threads() { return omp_get_max_threads(); }
-}  // namespace ember
