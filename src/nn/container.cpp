@@ -1,7 +1,14 @@
-// Sequential container.
+// Sequential container. Runs its children in order, except that a BatchNorm2d → ReLU →
+// MaxPool2d(2) run in training mode goes through the fused batch_norm_relu_max_pool2d.
 #include "ember/nn/container.h"
 
+#include <array>
+#include <cstdlib>
 #include <string>
+
+#include "ember/nn/activation.h"
+#include "ember/nn/norm.h"
+#include "ember/nn/pooling.h"
 
 namespace ember::nn {
 
@@ -20,9 +27,43 @@ ModulePtr Sequential::operator[](size_t i) const {
   return mods_[i];
 }
 
+namespace {
+
+/// m as a BatchNorm2d in training mode that mods[i+1] (ReLU) and mods[i+2] (MaxPool2d with a
+/// 2x2 window, stride 2, no padding) follow: a block Sequential runs as one fused op; else null.
+/// EMBER_FUSE=0 turns the fusion off (for comparisons and debugging); read once.
+bool fusion_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("EMBER_FUSE");
+    return !(v && std::string(v) == "0");
+  }();
+  return on;
+}
+
+BatchNorm2d* fusable_bn_relu_pool(const std::vector<ModulePtr>& mods, size_t i) {
+  if (i + 2 >= mods.size() || !fusion_enabled()) return nullptr;
+  auto* bn = dynamic_cast<BatchNorm2d*>(mods[i].get());
+  if (!bn || !bn->is_training() || !dynamic_cast<const ReLU*>(mods[i + 1].get())) return nullptr;
+  const auto* pool = dynamic_cast<const MaxPool2d*>(mods[i + 2].get());
+  if (!pool) return nullptr;
+  const Pool2dParams& p = pool->params();
+  const bool two_by_two = p.kernel == std::array<int64_t, 2>{2, 2} && p.stride == std::array<int64_t, 2>{2, 2} &&
+                          p.padding == std::array<int64_t, 2>{0, 0};
+  return two_by_two ? bn : nullptr;
+}
+
+}  // namespace
+
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
-  for (auto& m : mods_) y = m->forward(y);
+  for (size_t i = 0; i < mods_.size(); ++i) {
+    if (BatchNorm2d* bn = fusable_bn_relu_pool(mods_, i)) {
+      y = bn->forward_relu_max_pool2x2(y);  // the same result, one pass (ops/norm.h)
+      i += 2;
+      continue;
+    }
+    y = mods_[i]->forward(y);
+  }
   return y;
 }
 

@@ -2,6 +2,8 @@
 #include "ember/nn/norm.h"
 
 #include "ember/autograd.h"
+#include "ember/ops/conv.h"
+#include "ember/ops/elementwise.h"
 #include "ember/ops/norm.h"
 #include "nn/repr.h"
 
@@ -24,17 +26,39 @@ BatchNorm2d::BatchNorm2d(int64_t num_features, double eps, double momentum, bool
   }
 }
 
-Tensor BatchNorm2d::forward(const Tensor& x) {
+namespace {
+void check_bn_input(const Tensor& x, int64_t channels) {
   EMBER_CHECK(x.defined(), "BatchNorm2d.forward: undefined input");
   EMBER_CHECK(x.dim() == 4, "BatchNorm2d.forward: expected 4D input (N, C, H, W), got shape ", shape_str(x.shape()));
-  EMBER_CHECK(x.size(1) == c_, "BatchNorm2d.forward: expected ", c_, " channels, got shape ", shape_str(x.shape()));
-  bool training = is_training();
-  Tensor y = batch_norm(x, running_mean(), running_var(), weight(), bias(), training, momentum_, eps_);
-  if (training && track_) {
-    NoGradGuard ng;
-    Tensor& n = buffer("num_batches_tracked");
-    n.fill_(static_cast<double>(n.item<int64_t>() + 1));
+  EMBER_CHECK(x.size(1) == channels, "BatchNorm2d.forward: expected ", channels, " channels, got shape ",
+              shape_str(x.shape()));
+}
+}  // namespace
+
+void BatchNorm2d::count_batch() {
+  if (!is_training() || !track_) return;
+  NoGradGuard ng;
+  Tensor& n = buffer("num_batches_tracked");
+  n.fill_(static_cast<double>(n.item<int64_t>() + 1));
+}
+
+Tensor BatchNorm2d::forward(const Tensor& x) {
+  check_bn_input(x, c_);
+  Tensor y = batch_norm(x, running_mean(), running_var(), weight(), bias(), is_training(), momentum_, eps_);
+  count_batch();
+  return y;
+}
+
+Tensor BatchNorm2d::forward_relu_max_pool2x2(const Tensor& x) {
+  check_bn_input(x, c_);
+  if (!is_training()) {
+    Pool2dParams p;
+    p.kernel = {2, 2};
+    p.stride = {2, 2};
+    return max_pool2d(relu(forward(x)), p);
   }
+  Tensor y = batch_norm_relu_max_pool2d(x, running_mean(), running_var(), weight(), bias(), momentum_, eps_);
+  count_batch();
   return y;
 }
 

@@ -12,27 +12,14 @@
 #include "ember/random.h"
 #include "ops/dispatch.h"
 #include "ops/autocast.h"
+#include "ops/norm_util.h"
 
 namespace ember {
 
 using GradList = std::vector<Tensor>;
+using namespace norm_util;
 
 namespace {
-
-DType stat_dtype(DType t) { return t == DType::Float64 ? DType::Float64 : DType::Float32; }
-
-/// Parameter converted to x's dtype for a kernel (no autograd), or undefined.
-Tensor as_param(const Tensor& p, DType t, const Shape& s) {
-  if (!p.defined()) return Tensor();
-  NoGradGuard ng;
-  return p.to(t).reshape(s);
-}
-
-const TensorArg* opt_arg(const Tensor& t, TensorArg& storage) {
-  if (!t.defined()) return nullptr;
-  storage = arg_of(t);
-  return &storage;
-}
 
 /// The splitmix64 value number j of the stream seeded with seed.
 inline uint64_t splitmix64(uint64_t seed, uint64_t j) {
@@ -68,20 +55,6 @@ Tensor dropout_mask(const Tensor& x, double p, double scale) {
   return h.to(x.dtype()).to(x.device());
 }
 
-bool wants_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
-
-Tensor grad_as(const Tensor& g, const Tensor& like) {
-  if (!g.defined()) return g;
-  Tensor r = g.reshape(like.shape());
-  return r.dtype() == like.dtype() ? r : r.to(like.dtype());
-}
-
-void check_param(const char* op, const char* what, const Tensor& p, const Shape& want, const Tensor& x) {
-  if (!p.defined()) return;
-  ops::check_floating(op, what, p);
-  EMBER_CHECK(p.shape() == want, op, ": ", what, " ", shape_str(p.shape()), " does not match ", shape_str(want),
-              " expected for input ", shape_str(x.shape()));
-}
 
 }  // namespace
 
@@ -127,10 +100,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
           arg_of(x3), opt_arg(w, wa), opt_arg(b, ba), eps, arg_of(out.view({N, C, S})), arg_of(mean), arg_of(var),
           arg_of(rstd));
       if (training && running_mean.defined()) {
-        double unbias = static_cast<double>(M) / static_cast<double>(M - 1);
-        Tensor rm = running_mean, rv = running_var;  // handles to the caller's buffers, updated in place
-        rm.copy_(add(mul(running_mean.to(sd), 1.0 - momentum), mul(mean, momentum)));
-        rv.copy_(add(mul(running_var.to(sd), 1.0 - momentum), mul(var, momentum * unbias)));
+        norm_util::update_running_stats(running_mean, running_var, mean, var, momentum, M);
       }
     } else {
       mean = running_mean.to(sd).contiguous();

@@ -15,6 +15,10 @@ class BatchNorm2d : public Module {
   explicit BatchNorm2d(int64_t num_features, double eps = 1e-5, double momentum = 0.1, bool affine = true,
                        bool track_running_stats = true);
   Tensor forward(const Tensor& x) override;
+  /// max_pool2d(relu(forward(x)), 2): in training mode one fused op (batch_norm_relu_max_pool2d,
+  /// with the same side effects as forward), otherwise the three ops. nn::Sequential calls it
+  /// for a BatchNorm2d → ReLU → MaxPool2d(2) run of modules. Requires H, W >= 2.
+  Tensor forward_relu_max_pool2x2(const Tensor& x);
   std::string extra_repr() const override;
 
   Tensor weight() const { return has_parameter("weight") ? parameter("weight") : Tensor(); }
@@ -26,6 +30,8 @@ class BatchNorm2d : public Module {
   }
 
  private:
+  void count_batch();  // num_batches_tracked += 1 in training with running stats
+
   int64_t c_;
   double eps_, momentum_;
   bool affine_, track_;

@@ -18,6 +18,8 @@ class MaxPool2d : public Module {
   MaxPool2d(Size2 kernel_size, Size2 stride, Size2 padding = {0, 0});
   Tensor forward(const Tensor& x) override;
   std::string extra_repr() const override;
+  /// Window, stride (resolved: never 0) and padding.
+  const Pool2dParams& params() const { return p_; }
 
  private:
   Pool2dParams p_;

@@ -1,4 +1,5 @@
-// Normalisation and regularisation ops: batch norm, layer norm, dropout.
+// Normalisation and regularisation ops: batch norm (and its fused BN → ReLU → 2x2 max pool
+// training block), layer norm, dropout.
 #pragma once
 #include <array>
 
@@ -16,6 +17,16 @@ namespace ember {
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight, const Tensor& bias, bool training, double momentum = 0.1,
                   double eps = 1e-5);
+/// max_pool2d(relu(batch_norm(x, ..., training = true)), kernel 2, stride 2) in one pass where
+/// the device has the fused kernel (the CPU does; elsewhere the three ops run): what
+/// nn::Sequential runs for BatchNorm2d → ReLU → MaxPool2d(2) in training mode. Requires x
+/// (N,C,H,W) floating with H, W >= 2 and N*H*W > 1, and the arguments batch_norm requires;
+/// updates the running stats as batch_norm does. Returns (N,C,H/2,W/2); the gradient reaches
+/// each window's first maximum when it is > 0, then batch norm's backward. Differentiable in x,
+/// weight and bias. Saves only x, the statistics and one byte per output for the backward,
+/// instead of the normalised map, the rectified map and the pooling indices.
+Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                                  const Tensor& weight, const Tensor& bias, double momentum = 0.1, double eps = 1e-5);
 /// Layer norm over the last normalized_shape.size() dims (biased variance, as PyTorch).
 /// Requires a non-empty normalized_shape equal to x's trailing dims, weight/bias shaped
 /// normalized_shape or undefined, eps > 0. Differentiable in x, weight and bias.

@@ -1,0 +1,354 @@
+// CPU kernels of the fused training block max_pool2d(relu(batch_norm(x)), 2) (core/kernels/fused.h).
+// Per channel (channels in parallel): the batch statistics, then one pass that normalises each
+// 2x2 window, keeps its maximum through the ReLU and records which element won. Three full-size
+// tensors (the normalised and rectified maps and the pooling indices) are never written, and the
+// backward reads only the pooled gradient, the winner codes and x. A channel's planes stay in
+// cache between its passes.
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/dispatch.h"
+#include "backends/cpu/parallel.h"
+#include "backends/cpu/strided.h"
+#include "core/kernels/fused.h"
+
+namespace ember::cpu {
+namespace {
+
+using kernels::kReluPoolDead;
+
+/// An optional per-channel parameter (default when absent).
+template <class T>
+struct Param {
+  const T* p = nullptr;
+  int64_t stride = 0;
+  T dflt;
+  Param(const TensorArg* a, T d) : dflt(d) {
+    if (a) p = ptr<const T>(*a), stride = a->strides[0];
+  }
+  T operator[](int64_t i) const { return p ? p[i * stride] : dflt; }
+};
+
+/// Geometry of one call: x (N,C,H,W) contiguous, pooled (OH,OW).
+struct Geom {
+  int64_t N, C, H, W, OH, OW;
+  explicit Geom(const TensorArg& x)
+      : N(x.sizes[0]), C(x.sizes[1]), H(x.sizes[2]), W(x.sizes[3]), OH(x.sizes[2] / 2), OW(x.sizes[3] / 2) {}
+  int64_t plane() const { return H * W; }
+  int64_t out_plane() const { return OH * OW; }
+  /// Channels per parallel chunk: enough elements to be worth a thread.
+  int64_t grain() const { return std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, N * plane())); }
+};
+
+/// Biased mean and variance of channel c: plane sums in T, the total in double; the variance is
+/// taken about the mean rounded to T, corrected for that rounding (as the batch norm kernels do).
+template <class T>
+void channel_moments(const T* x, const Geom& g, int64_t c, T& mean, double& var) {
+  const int64_t S = g.plane();
+  const double M = static_cast<double>(g.N * S);
+  double sum = 0;
+  for (int64_t n = 0; n < g.N; ++n) {
+    const T* p = x + (n * g.C + c) * S;
+    T s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < S; ++i) s += p[i];
+    sum += s;
+  }
+  mean = static_cast<T>(sum / M);
+  double sq = 0, sd = 0;
+  for (int64_t n = 0; n < g.N; ++n) {
+    const T* p = x + (n * g.C + c) * S;
+    T q = 0, t = 0;
+#pragma omp simd reduction(+ : q, t)
+    for (int64_t i = 0; i < S; ++i) {
+      const T d = p[i] - mean;
+      q += d * d;
+      t += d;
+    }
+    sq += q, sd += t;
+  }
+  var = std::max(0.0, (sq - sd * sd / M) / M);
+}
+
+// The float32 windows run on GCC/Clang vector extensions, L = 8 or 4 windows at a time: rows of
+// 14 or 7 windows (LeNet's) are too short for the auto-vectoriser, whose scalar remainder with
+// its data-dependent branches cost ~10x more. Stride-2 columns are split with shuffles.
+template <int L>
+struct Lanes;
+template <>
+struct Lanes<8> {
+  typedef float F __attribute__((vector_size(32)));
+  typedef int32_t I __attribute__((vector_size(32)));
+  typedef uint8_t B __attribute__((vector_size(8)));
+  static F even(F a, F b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14); }
+  static F odd(F a, F b) { return __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15); }
+  static F first(F e, F o) { return __builtin_shufflevector(e, o, 0, 8, 1, 9, 2, 10, 3, 11); }
+  static F second(F e, F o) { return __builtin_shufflevector(e, o, 4, 12, 5, 13, 6, 14, 7, 15); }
+  static I lane() { return I{0, 1, 2, 3, 4, 5, 6, 7}; }
+};
+template <>
+struct Lanes<4> {
+  typedef float F __attribute__((vector_size(16)));
+  typedef int32_t I __attribute__((vector_size(16)));
+  typedef uint8_t B __attribute__((vector_size(4)));
+  static F even(F a, F b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6); }
+  static F odd(F a, F b) { return __builtin_shufflevector(a, b, 1, 3, 5, 7); }
+  static F first(F e, F o) { return __builtin_shufflevector(e, o, 0, 4, 1, 5); }
+  static F second(F e, F o) { return __builtin_shufflevector(e, o, 2, 6, 3, 7); }
+  static I lane() { return I{0, 1, 2, 3}; }
+};
+
+template <class V>
+inline V load(const void* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <class V>
+inline void store(void* p, const V& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+/// The 2x2 windows of L consecutive outputs: x0..x3 are each window's elements in row-major
+/// order, read from input rows r0 and r1 at columns 2j, 2j+1.
+template <int L>
+struct Windows {
+  using V = Lanes<L>;
+  typename V::F x0, x1, x2, x3;
+  Windows(const float* r0, const float* r1) {
+    using F = typename V::F;
+    const F a = load<F>(r0), b = load<F>(r0 + L), c = load<F>(r1), d = load<F>(r1 + L);
+    x0 = V::even(a, b), x1 = V::odd(a, b), x2 = V::even(c, d), x3 = V::odd(c, d);
+  }
+};
+
+/// Calls f(start) for blocks of L windows covering [0, n) (n >= L): whole blocks, then one
+/// last block overlapping the previous one. f must be idempotent.
+template <int L, class F>
+inline void overlapping_blocks(int64_t n, F&& f) {
+  int64_t j = 0;
+  for (; j + L <= n; j += L) f(j);
+  if (j < n) f(n - L);
+}
+
+template <int L>
+inline void pool_block(const float* r0, const float* r1, float* o, uint8_t* code, float scale, float shift) {
+  using V = Lanes<L>;
+  using F = typename V::F;
+  using I = typename V::I;
+  const Windows<L> w(r0, r1);
+  const F v0 = w.x0 * scale + shift, v1 = w.x1 * scale + shift, v2 = w.x2 * scale + shift, v3 = w.x3 * scale + shift;
+  const F m01 = v1 > v0 ? v1 : v0, m23 = v3 > v2 ? v3 : v2;
+  const F best = m23 > m01 ? m23 : m01;
+  const I k = v0 == best ? I{} : v1 == best ? I{} + 1 : v2 == best ? I{} + 2 : I{} + 3;
+  const I live = (best > 0) | (best != best);  // a NaN stays visible (and takes position 3)
+  store(o, live ? best : F{});
+  store(code, __builtin_convertvector(live ? k : I{} + kReluPoolDead, typename V::B));
+}
+
+/// One output row, scalar: any T, any n. The first maximum wins (a NaN stays visible).
+template <class T>
+inline void pool_scalar(const T* r0, const T* r1, T* o, uint8_t* code, int64_t n, T scale, T shift) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T v[4] = {r0[2 * i] * scale + shift, r0[2 * i + 1] * scale + shift, r1[2 * i] * scale + shift,
+                    r1[2 * i + 1] * scale + shift};
+    int k = 0;
+    for (int j = 1; j < 4; ++j)
+      if (v[j] > v[k] || (v[j] != v[j] && v[k] == v[k])) k = j;
+    const bool live = v[k] > 0 || v[k] != v[k];
+    o[i] = live ? v[k] : T(0);
+    code[i] = static_cast<uint8_t>(live ? k : kReluPoolDead);
+  }
+}
+
+/// One output row of n windows over input rows r0, r1: normalised v*scale + shift, the first
+/// maximum through the ReLU, and its winner code.
+template <class T>
+inline void pool_row(const T* r0, const T* r1, T* o, uint8_t* code, int64_t n, T scale, T shift) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (n >= 8) return overlapping_blocks<8>(n, [&](int64_t j) { pool_block<8>(r0 + 2 * j, r1 + 2 * j, o + j, code + j, scale, shift); });
+    if (n >= 4) return overlapping_blocks<4>(n, [&](int64_t j) { pool_block<4>(r0 + 2 * j, r1 + 2 * j, o + j, code + j, scale, shift); });
+  }
+  pool_scalar(r0, r1, o, code, n, scale, shift);
+}
+
+template <class T>
+void forward_typed(const TensorArg& xa, const TensorArg* wa, const TensorArg* ba, double eps, const TensorArg& oa,
+                   const TensorArg& ca, const TensorArg& ma, const TensorArg& va, const TensorArg& ra) {
+  using S = T;  // the statistics dtype is x's for float32 and float64
+  const Geom g(xa);
+  const T* x = ptr<const T>(xa);
+  T* out = ptr<T>(oa);
+  uint8_t* code = ptr<uint8_t>(ca);
+  const Param<T> w(wa, T(1)), b(ba, T(0));
+  parallel_for(g.C, g.grain(), [&](int64_t lo, int64_t hi) {
+    for (int64_t c = lo; c < hi; ++c) {
+      T m;
+      double v;
+      channel_moments(x, g, c, m, v);
+      const T r = static_cast<T>(1.0 / std::sqrt(v + eps));
+      ptr<S>(ma)[c * ma.strides[0]] = static_cast<S>(m);
+      ptr<S>(va)[c * va.strides[0]] = static_cast<S>(v);
+      ptr<S>(ra)[c * ra.strides[0]] = static_cast<S>(r);
+      const T scale = r * w[c], shift = b[c] - m * scale;
+      for (int64_t n = 0; n < g.N; ++n) {
+        const T* xp = x + (n * g.C + c) * g.plane();
+        const int64_t o = (n * g.C + c) * g.out_plane();
+        for (int64_t oh = 0; oh < g.OH; ++oh)
+          pool_row(xp + 2 * oh * g.W, xp + (2 * oh + 1) * g.W, out + o + oh * g.OW, code + o + oh * g.OW, g.OW, scale,
+                   shift);
+      }
+    }
+  });
+}
+
+/// Adds to sg and sgd the gradients of one output row's n windows that reach a winner, and
+/// each times its x - m (a dead window contributes 0).
+template <class T>
+inline void winner_sums(const T* r0, const T* r1, const T* g, const uint8_t* code, int64_t n, T m, double& sg,
+                        double& sgd) {
+  int64_t j = 0;
+  if constexpr (std::is_same_v<T, float>) {
+    using V = Lanes<4>;
+    using F = V::F;
+    using I = V::I;
+    F a{}, b{};
+    for (; j + 4 <= n; j += 4) {
+      const Windows<4> w(r0 + 2 * j, r1 + 2 * j);
+      const I k = __builtin_convertvector(load<V::B>(code + j), I);
+      const F gv = k == kReluPoolDead ? F{} : load<F>(g + j);
+      const F xw = k == 0 ? w.x0 : k == 1 ? w.x1 : k == 2 ? w.x2 : w.x3;
+      a += gv;
+      b += gv * (xw - m);
+    }
+    for (int i = 0; i < 4; ++i) sg += a[i], sgd += b[i];
+  }
+  for (; j < n; ++j) {
+    const uint8_t k = code[j];
+    if (k == kReluPoolDead) continue;
+    const T x = (k & 2 ? r1 : r0)[2 * j + (k & 1)];
+    sg += g[j];
+    sgd += static_cast<double>(g[j]) * static_cast<double>(x - m);
+  }
+}
+
+template <int L>
+inline void dx_block(const float* r0, const float* r1, float* d0, float* d1, const float* g, const uint8_t* code,
+                     float m, float a, float bx, float c0) {
+  using V = Lanes<L>;
+  using F = typename V::F;
+  using I = typename V::I;
+  const Windows<L> w(r0, r1);
+  const I k = __builtin_convertvector(load<typename V::B>(code), I);
+  const F ag = k == kReluPoolDead ? F{} : a * load<F>(g);
+  const F y0 = bx * (w.x0 - m) + c0 + (k == 0 ? ag : F{}), y1 = bx * (w.x1 - m) + c0 + (k == 1 ? ag : F{});
+  const F y2 = bx * (w.x2 - m) + c0 + (k == 2 ? ag : F{}), y3 = bx * (w.x3 - m) + c0 + (k == 3 ? ag : F{});
+  store(d0, V::first(y0, y1)), store(d0 + L, V::second(y0, y1));
+  store(d1, V::first(y2, y3)), store(d1 + L, V::second(y2, y3));
+}
+
+/// dx of one output row's n windows (input rows r0, r1 → d0, d1): bx*(x - m) + c0 everywhere,
+/// plus a*g at each window's winner. Writes every element of those windows once.
+template <class T>
+inline void dx_row(const T* r0, const T* r1, T* d0, T* d1, const T* g, const uint8_t* code, int64_t n, T m, T a,
+                   T bx, T c0) {
+  if constexpr (std::is_same_v<T, float>) {
+    auto block = [&]<int L>(int64_t j) {
+      dx_block<L>(r0 + 2 * j, r1 + 2 * j, d0 + 2 * j, d1 + 2 * j, g + j, code + j, m, a, bx, c0);
+    };
+    if (n >= 8) return overlapping_blocks<8>(n, [&](int64_t j) { block.template operator()<8>(j); });
+    if (n >= 4) return overlapping_blocks<4>(n, [&](int64_t j) { block.template operator()<4>(j); });
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const uint8_t k = code[i];
+    const T ag = k == kReluPoolDead ? T(0) : a * g[i];
+    d0[2 * i] = bx * (r0[2 * i] - m) + c0 + (k == 0 ? ag : T(0));
+    d0[2 * i + 1] = bx * (r0[2 * i + 1] - m) + c0 + (k == 1 ? ag : T(0));
+    d1[2 * i] = bx * (r1[2 * i] - m) + c0 + (k == 2 ? ag : T(0));
+    d1[2 * i + 1] = bx * (r1[2 * i + 1] - m) + c0 + (k == 3 ? ag : T(0));
+  }
+}
+
+/// dx = bx*(x - m) + c0 over [0, n): elements no window covers (an odd last row or column).
+template <class T>
+inline void dx_plain(const T* __restrict x, T* __restrict d, int64_t n, int64_t stride, T m, T bx, T c0) {
+  for (int64_t i = 0; i < n; ++i) d[i * stride] = bx * (x[i * stride] - m) + c0;
+}
+
+template <class T>
+void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& xa, const TensorArg& ma,
+                    const TensorArg& ra, const TensorArg* wa, const TensorArg* dxa, const TensorArg* dwa,
+                    const TensorArg* dba) {
+  using S = T;  // the statistics dtype is x's for float32 and float64
+  const Geom g(xa);
+  const T *x = ptr<const T>(xa), *grad = ptr<const T>(ga);
+  const uint8_t* code = ptr<const uint8_t>(ca);
+  const Param<T> w(wa, T(1));
+  const double M = static_cast<double>(g.N * g.plane());
+  parallel_for(g.C, g.grain(), [&](int64_t lo, int64_t hi) {
+    for (int64_t c = lo; c < hi; ++c) {
+      const T m = static_cast<T>(ptr<const S>(ma)[c * ma.strides[0]]);
+      const double r = static_cast<double>(ptr<const S>(ra)[c * ra.strides[0]]);
+      // Only the winners carry gradient: sum g and sum g*(x - m) over them.
+      double sum_g = 0, sum_gd = 0;
+      for (int64_t n = 0; n < g.N; ++n) {
+        const T* xp = x + (n * g.C + c) * g.plane();
+        const int64_t o = (n * g.C + c) * g.out_plane();
+        for (int64_t oh = 0; oh < g.OH; ++oh)
+          winner_sums(xp + 2 * oh * g.W, xp + (2 * oh + 1) * g.W, grad + o + oh * g.OW, code + o + oh * g.OW, g.OW, m,
+                      sum_g, sum_gd);
+      }
+      const double sum_gxhat = sum_gd * r;
+      if (dwa) ptr<T>(*dwa)[c * dwa->strides[0]] = static_cast<T>(sum_gxhat);
+      if (dba) ptr<T>(*dba)[c * dba->strides[0]] = static_cast<T>(sum_g);
+      if (!dxa) continue;
+      // dx = k*g - k/M*sum_g - k*r/M*sum_gxhat*(x - m), g nonzero only at the winners.
+      const double kk = static_cast<double>(w[c]) * r;
+      const T a = static_cast<T>(kk), bx = static_cast<T>(-kk * r * sum_gxhat / M), c0 = static_cast<T>(-kk * sum_g / M);
+      for (int64_t n = 0; n < g.N; ++n) {
+        const T* xp = x + (n * g.C + c) * g.plane();
+        T* d = ptr<T>(*dxa) + (n * g.C + c) * g.plane();
+        const int64_t o = (n * g.C + c) * g.out_plane();
+        for (int64_t oh = 0; oh < g.OH; ++oh) {
+          const T* r0 = xp + 2 * oh * g.W;
+          T* d0 = d + 2 * oh * g.W;
+          const T* gr = grad + o + oh * g.OW;
+          const uint8_t* cr = code + o + oh * g.OW;
+          dx_row(r0, r0 + g.W, d0, d0 + g.W, gr, cr, g.OW, m, a, bx, c0);
+          if (g.W % 2) dx_plain(r0 + g.W - 1, d0 + g.W - 1, 2, g.W, m, bx, c0);  // the odd last column
+        }
+        if (g.H % 2) dx_plain(xp + (g.H - 1) * g.W, d + (g.H - 1) * g.W, g.W, 1, m, bx, c0);  // the odd last row
+      }
+    }
+  });
+}
+
+void forward_kernel(const TensorArg& x, const TensorArg* w, const TensorArg* b, double eps, const TensorArg& out,
+                    const TensorArg& code, const TensorArg& mean, const TensorArg& var, const TensorArg& rstd) {
+  switch (x.dtype) {
+    case DType::Float32: return forward_typed<float>(x, w, b, eps, out, code, mean, var, rstd);
+    case DType::Float64: return forward_typed<double>(x, w, b, eps, out, code, mean, var, rstd);
+    default: EMBER_FAIL("batch_norm_relu_max_pool2d: unsupported dtype ", dtype_name(x.dtype), " (float32/float64 only)");
+  }
+}
+
+void backward_kernel(const TensorArg& grad, const TensorArg& code, const TensorArg& x, const TensorArg& mean,
+                     const TensorArg& rstd, const TensorArg* w, const TensorArg* dx, const TensorArg* dw,
+                     const TensorArg* db) {
+  switch (x.dtype) {
+    case DType::Float32: return backward_typed<float>(grad, code, x, mean, rstd, w, dx, dw, db);
+    case DType::Float64: return backward_typed<double>(grad, code, x, mean, rstd, w, dx, dw, db);
+    default: EMBER_FAIL("batch_norm_relu_max_pool2d: unsupported dtype ", dtype_name(x.dtype), " (float32/float64 only)");
+  }
+}
+
+}  // namespace
+
+void register_fused_kernels(KernelTable& t) {
+  t.set<kernels::BatchNormReluPoolForwardKernel>(kernels::kBatchNormReluPoolForward, forward_kernel);
+  t.set<kernels::BatchNormReluPoolBackwardKernel>(kernels::kBatchNormReluPoolBackward, backward_kernel);
+}
+
+}  // namespace ember::cpu

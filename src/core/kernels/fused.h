@@ -1,0 +1,43 @@
+// Fused kernels: several ops in one pass over memory, for patterns common enough to pay for it.
+// Unlike every other kernel, a backend may leave these out: the op then composes the same
+// result from the unfused kernels (no CPU fallback). kOptionalKernels lists them.
+#pragma once
+#include <string_view>
+
+#include "core/kernels/tensor_arg.h"
+
+namespace ember::kernels {
+
+/// Winner code of a window whose maximum was <= 0: the ReLU passed no gradient back.
+inline constexpr uint8_t kReluPoolDead = 4;
+
+/// Training forward of max_pool2d(relu(batch_norm(x)), kernel 2, stride 2) with batch
+/// statistics. x (N,C,H,W) contiguous float32/float64, H,W >= 2, N*H*W >= 2; weight/bias (C)
+/// in x's dtype or null (1 and 0). Writes mean (C), biased var (C) and rstd (C) in the
+/// statistics dtype as BatchNormForward does; out (N,C,H/2,W/2) contiguous in x's dtype; and
+/// code (N,C,H/2,W/2) contiguous uint8: the position (row-major, 0..3) in its 2x2 window of
+/// the first maximum of the normalised values, or kReluPoolDead when that maximum was <= 0.
+using BatchNormReluPoolForwardKernel = void(const TensorArg& x, const TensorArg* weight, const TensorArg* bias,
+                                            double eps, const TensorArg& out, const TensorArg& code,
+                                            const TensorArg& mean, const TensorArg& var, const TensorArg& rstd);
+inline constexpr const char* kBatchNormReluPoolForward = "batch_norm_relu_pool_forward";
+
+/// Backward of the above: grad (N,C,H/2,W/2) contiguous, code, x, mean and rstd as the forward
+/// left them. Writes, when non-null, dx (N,C,H,W) contiguous, dweight (C) and dbias (C), each in
+/// x's dtype: the gradient reaches each window's winner through the ReLU, then batch norm's
+/// training backward spreads it over the channel.
+using BatchNormReluPoolBackwardKernel = void(const TensorArg& grad, const TensorArg& code, const TensorArg& x,
+                                             const TensorArg& mean, const TensorArg& rstd, const TensorArg* weight,
+                                             const TensorArg* dx, const TensorArg* dweight, const TensorArg* dbias);
+inline constexpr const char* kBatchNormReluPoolBackward = "batch_norm_relu_pool_backward";
+
+inline constexpr const char* kOptionalKernels[] = {kBatchNormReluPoolForward, kBatchNormReluPoolBackward};
+
+/// Whether a backend may omit the kernel `name` (see above).
+inline bool is_optional_kernel(std::string_view name) {
+  for (const char* k : kOptionalKernels)
+    if (name == k) return true;
+  return false;
+}
+
+}  // namespace ember::kernels

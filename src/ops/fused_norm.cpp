@@ -1,0 +1,82 @@
+// batch_norm_relu_max_pool2d: the BatchNorm2d → ReLU → MaxPool2d(2) training block as one op
+// with one autograd node, on the device's fused kernels (core/kernels/fused.h) where it has them
+// and composed from batch_norm, relu and max_pool2d where it does not.
+#include "autograd/record.h"
+#include "core/kernels/fused.h"
+#include "ember/ops/conv.h"
+#include "ember/ops/norm.h"
+#include "ops/autocast.h"
+#include "ops/dispatch.h"
+#include "ops/norm_util.h"
+
+namespace ember {
+
+using namespace norm_util;
+
+Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                                  const Tensor& weight, const Tensor& bias, double momentum, double eps) {
+  if (auto c = amp::detail::autocast_fp32({x, weight, bias}))  // as batch_norm: float32 under autocast
+    return batch_norm_relu_max_pool2d((*c)[0], running_mean, running_var, (*c)[1], (*c)[2], momentum, eps);
+  const char* op = "batch_norm_relu_max_pool2d";
+  ops::check_defined(op, "input", x);
+  ops::check_floating(op, "input", x);
+  ops::check_same_device(op, {x, running_mean, running_var, weight, bias});
+  EMBER_CHECK(x.dim() == 4 && x.size(2) >= 2 && x.size(3) >= 2, op, ": input must be (N,C,H,W) with H, W >= 2, got ",
+              shape_str(x.shape()));
+  EMBER_CHECK(running_mean.defined() == running_var.defined(), op,
+              ": running_mean and running_var must both be given or both be undefined");
+  EMBER_CHECK(eps > 0, op, ": eps must be > 0, got ", eps);
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3), M = N * H * W;
+  const Shape cs{C};
+  check_param(op, "weight", weight, cs, x);
+  check_param(op, "bias", bias, cs, x);
+  check_param(op, "running_mean", running_mean, cs, x);
+  check_param(op, "running_var", running_var, cs, x);
+  EMBER_CHECK(M > 1, op, ": expected more than 1 value per channel when using batch statistics, got input ",
+              shape_str(x.shape()));
+  const Device dev = x.device();
+  static const ops::KernelRef<kernels::BatchNormReluPoolForwardKernel> fwd_ref(kernels::kBatchNormReluPoolForward);
+  auto fwd = fwd_ref(dev);
+  const bool fused_dtype = x.dtype() == DType::Float32 || x.dtype() == DType::Float64;
+  if (!fwd.native() || !fused_dtype || x.numel() == 0) {
+    Pool2dParams p;
+    p.kernel = {2, 2};
+    p.stride = {2, 2};
+    return max_pool2d(relu(batch_norm(x, running_mean, running_var, weight, bias, true, momentum, eps)), p);
+  }
+
+  const DType sd = stat_dtype(x.dtype());
+  Tensor out = make_empty({N, C, H / 2, W / 2}, x.dtype(), dev);
+  Tensor code = make_empty(out.shape(), DType::UInt8, dev);
+  Tensor mean = make_empty(cs, sd, dev), var = make_empty(cs, sd, dev), rstd = make_empty(cs, sd, dev);
+  Tensor xc;
+  {
+    NoGradGuard ng;
+    xc = x.contiguous();
+    Tensor w = as_param(weight, x.dtype(), cs), b = as_param(bias, x.dtype(), cs);
+    TensorArg wa, ba;
+    fwd(arg_of(xc), opt_arg(w, wa), opt_arg(b, ba), eps, arg_of(out), arg_of(code), arg_of(mean), arg_of(var),
+        arg_of(rstd));
+    if (running_mean.defined()) update_running_stats(running_mean, running_var, mean, var, momentum, M);
+  }
+  const bool need_x = wants_grad(x), need_w = wants_grad(weight), need_b = wants_grad(bias);
+  autograd::record(op, {x, weight, bias}, {out},
+                   [xc = xc.detach(), weight, bias, code, mean, rstd, need_x, need_w, need_b](const std::vector<Tensor>& g) {
+                     static const ops::KernelRef<kernels::BatchNormReluPoolBackwardKernel> bwd(
+                         kernels::kBatchNormReluPoolBackward);
+                     const Device dev = xc.device();
+                     const int64_t C = xc.size(1);
+                     Tensor gc = g[0].to(xc.dtype()).contiguous();
+                     Tensor w = as_param(weight, xc.dtype(), {C});
+                     Tensor dx = need_x ? make_empty(xc.shape(), xc.dtype(), dev) : Tensor();
+                     Tensor dw = need_w ? make_empty({C}, xc.dtype(), dev) : Tensor();
+                     Tensor db = need_b ? make_empty({C}, xc.dtype(), dev) : Tensor();
+                     TensorArg wa, dxa, dwa, dba;
+                     bwd(dev)(arg_of(gc), arg_of(code), arg_of(xc), arg_of(mean), arg_of(rstd), opt_arg(w, wa),
+                              opt_arg(dx, dxa), opt_arg(dw, dwa), opt_arg(db, dba));
+                     return std::vector<Tensor>{dx, grad_as(dw, weight), grad_as(db, bias)};
+                   });
+  return out;
+}
+
+}  // namespace ember

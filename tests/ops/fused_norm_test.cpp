@@ -1,0 +1,126 @@
+// Fused BN → ReLU → 2x2 max pool (batch_norm_relu_max_pool2d): values, running statistics and
+// gradients against the three unfused ops for float32 and float64 over the row widths that take
+// each kernel path (8- and 4-window vector blocks, the scalar path, odd sizes); a float64
+// finite-difference gradcheck; NaNs stay visible; errors; and nn::Sequential running the block
+// fused in training mode with the same results as its modules one by one.
+#include <cmath>
+
+#include "harness/op_harness.h"
+
+using namespace ember;
+using namespace ember::test;
+
+namespace {
+
+Tensor composite(const Tensor& x, const Tensor& rm, const Tensor& rv, const Tensor& w, const Tensor& b) {
+  Pool2dParams p;
+  p.kernel = {2, 2};
+  p.stride = {2, 2};
+  return max_pool2d(relu(batch_norm(x, rm, rv, w, b, true, 0.1, 1e-5)), p);
+}
+
+struct Result {
+  Tensor y, dx, dw, db, rm, rv;
+};
+
+/// Forward with fresh running stats, then backward of sum(y * gw).
+Result run(bool fused, const Tensor& x0, const Tensor& w0, const Tensor& b0, const Tensor& gw) {
+  Tensor x = x0.detach().clone().set_requires_grad(true);
+  Tensor w = w0.detach().clone().set_requires_grad(true), b = b0.detach().clone().set_requires_grad(true);
+  const int64_t C = x0.size(1);
+  Tensor rm = zeros({C}), rv = ones({C});
+  Tensor y = fused ? batch_norm_relu_max_pool2d(x, rm, rv, w, b) : composite(x, rm, rv, w, b);
+  sum(mul(y, gw)).backward();
+  return {y.detach(), x.grad(), w.grad(), b.grad(), rm, rv};
+}
+
+}  // namespace
+
+TEST(FusedNorm, MatchesUnfusedOpsOnEveryRowPath) {
+  // W 28 and 14 are LeNet's (14 and 7 windows a row); 18 → 9 windows (8-block + overlap);
+  // 10 → 5 (4-blocks); 6 → 3 (scalar); 5 and 7 leave an odd last column; H 7 an odd last row.
+  for (DType dt : {kFloat32, kFloat64})
+    for (Shape s : {Shape{4, 3, 28, 28}, Shape{3, 2, 14, 14}, Shape{2, 3, 6, 18}, Shape{2, 2, 7, 10}, Shape{3, 2, 4, 6},
+                    Shape{2, 3, 5, 7}, Shape{2, 2, 2, 5}}) {
+      SCOPED_TRACE(std::string(dtype_name(dt)) + " " + shape_str(s));
+      const int64_t C = s[1];
+      Tensor x = uniform(s, -2, 2, 3).to(dt);
+      Tensor w = T({1.5, -0.7, 0.9}, {3}).slice(0, 0, C).to(dt);  // a negative scale flips the window order
+      Tensor b = T({0.2, 0.1, -0.3}, {3}).slice(0, 0, C).to(dt);
+      Tensor gw = uniform({s[0], C, s[2] / 2, s[3] / 2}, 0.5, 1.5, 4).to(dt);
+      Result f = run(true, x, w, b, gw), u = run(false, x, w, b, gw);
+      const double tol = dt == kFloat32 ? 2e-5 : 1e-12;
+      EXPECT_ALLCLOSE(f.y, u.y, tol, tol);
+      EXPECT_ALLCLOSE(f.rm, u.rm, tol, tol);
+      EXPECT_ALLCLOSE(f.rv, u.rv, tol, tol);
+      EXPECT_ALLCLOSE(f.dx, u.dx, 10 * tol, 10 * tol);
+      EXPECT_ALLCLOSE(f.dw, u.dw, 10 * tol, 10 * tol);
+      EXPECT_ALLCLOSE(f.db, u.db, 10 * tol, 10 * tol);
+    }
+}
+
+TEST(FusedNorm, WithoutAffineOrRunningStats) {
+  Tensor x = uniform({2, 3, 6, 8}, -1, 1, 5).to(kFloat32).set_requires_grad(true);
+  Tensor y = batch_norm_relu_max_pool2d(x, Tensor(), Tensor(), Tensor(), Tensor());
+  EXPECT_ALLCLOSE(y, composite(x.detach(), Tensor(), Tensor(), Tensor(), Tensor()), 2e-5, 2e-5);
+  sum(y).backward();
+  Tensor xu = x.detach().clone().set_requires_grad(true);
+  sum(composite(xu, Tensor(), Tensor(), Tensor(), Tensor())).backward();
+  EXPECT_ALLCLOSE(x.grad(), xu.grad(), 1e-4, 1e-4);
+}
+
+TEST(FusedNorm, Gradcheck) {
+  EXPECT_GRADCHECK([](auto& v) { return batch_norm_relu_max_pool2d(v[0], Tensor(), Tensor(), v[1], v[2]); },
+                   {uniform({2, 2, 4, 6}, -1, 1, 6), uniform({2}, 0.5, 1.5, 7), uniform({2}, -0.2, 0.2, 8)});
+  EXPECT_GRADCHECK([](auto& v) { return batch_norm_relu_max_pool2d(v[0], Tensor(), Tensor(), Tensor(), Tensor()); },
+                   {uniform({3, 1, 5, 5}, -1, 1, 9)});
+}
+
+TEST(FusedNorm, NanStaysVisible) {
+  Tensor x = uniform({2, 2, 4, 16}, -1, 1, 10).to(kFloat32);
+  x.data_ptr<float>()[5] = std::nanf("");  // channel 0: its statistics, and so every output, are NaN
+  Tensor y = batch_norm_relu_max_pool2d(x, Tensor(), Tensor(), Tensor(), Tensor());
+  EXPECT_EQ(sum(isfinite(y.select(1, 0))).item(), 0.0);
+  EXPECT_EQ(sum(isfinite(y.select(1, 1))).item(), static_cast<double>(y.select(1, 1).numel()));
+}
+
+TEST(FusedNorm, Errors) {
+  Tensor w = ones({3});
+  EXPECT_EMBER_ERROR(batch_norm_relu_max_pool2d(zeros({2, 3, 8}), Tensor(), Tensor(), w, Tensor()), "(N,C,H,W)");
+  EXPECT_EMBER_ERROR(batch_norm_relu_max_pool2d(zeros({2, 3, 1, 8}), Tensor(), Tensor(), w, Tensor()), "H, W >= 2");
+  EXPECT_EMBER_ERROR(batch_norm_relu_max_pool2d(zeros({2, 4, 4, 4}), Tensor(), Tensor(), w, Tensor()), "weight",
+                     "[3]");
+  EXPECT_EMBER_ERROR(batch_norm_relu_max_pool2d(zeros({2, 3, 4, 4}), zeros({3}), Tensor(), w, Tensor()),
+                     "both be given");
+  EXPECT_EMBER_ERROR(batch_norm_relu_max_pool2d(zeros({2, 3, 4, 4}, kInt64), Tensor(), Tensor(),
+                                                Tensor(), Tensor()),
+                     "floating");
+}
+
+TEST(FusedNorm, SequentialRunsTheBlockFusedWithTheSameResults) {
+  using namespace ember::nn;
+  manual_seed(3);
+  auto make = [] {
+    manual_seed(11);
+    return std::make_shared<Sequential>(std::make_shared<Conv2d>(Conv2dOptions(1, 4, 3).padding(1)),
+                                        std::make_shared<BatchNorm2d>(4), std::make_shared<ReLU>(),
+                                        std::make_shared<MaxPool2d>(2), std::make_shared<Flatten>(),
+                                        std::make_shared<Linear>(4 * 5 * 7, 3));
+  };
+  auto seq = make(), ref = make();
+  Tensor x = randn({3, 1, 10, 14});
+  for (bool training : {true, false}) {
+    SCOPED_TRACE(training ? "train" : "eval");
+    seq->train(training), ref->train(training);
+    seq->zero_grad(), ref->zero_grad();
+    Tensor a = seq->forward(x);
+    Tensor b = x;
+    for (size_t i = 0; i < ref->size(); ++i) b = (*ref)[i]->forward(b);  // module by module: unfused
+    EXPECT_ALLCLOSE(a, b, 1e-5, 1e-5);
+    sum(a).backward(), sum(b).backward();
+    auto pa = seq->named_parameters(), pb = ref->named_parameters();
+    for (size_t i = 0; i < pa.size(); ++i) EXPECT_ALLCLOSE(pa[i].second.grad(), pb[i].second.grad(), 1e-4, 1e-5) << pa[i].first;
+    auto ba = seq->named_buffers(), bb = ref->named_buffers();
+    for (size_t i = 0; i < ba.size(); ++i) EXPECT_ALLCLOSE(ba[i].second.to(kFloat64), bb[i].second.to(kFloat64), 1e-5, 1e-6) << ba[i].first;
+  }
+}
