@@ -211,19 +211,25 @@ inline void winner_sums(const T* r0, const T* r1, const T* g, const uint8_t* cod
                         double& sgd) {
   int64_t j = 0;
   if constexpr (std::is_same_v<T, float>) {
-    using V = Lanes<4>;
-    using F = V::F;
-    using I = V::I;
-    F a{}, b{};
-    for (; j + 4 <= n; j += 4) {
-      const Windows<4> w(r0 + 2 * j, r1 + 2 * j);
-      const I k = __builtin_convertvector(load<V::B>(code + j), I);
-      const F gv = k == kReluPoolDead ? F{} : load<F>(g + j);
-      const F xw = k == 0 ? w.x0 : k == 1 ? w.x1 : k == 2 ? w.x2 : w.x3;
-      a += gv;
-      b += gv * (xw - m);
+    if (n >= 4) {
+      using V = Lanes<4>;
+      using F = V::F;
+      using I = V::I;
+      F a{}, b{};
+      // skip: lanes of this block an earlier block already counted (the overlapping last one).
+      auto block = [&](int64_t at, int32_t skip) {
+        const Windows<4> w(r0 + 2 * at, r1 + 2 * at);
+        const I k = __builtin_convertvector(load<V::B>(code + at), I);
+        const F gv = (k == kReluPoolDead) | (V::lane() < skip) ? F{} : load<F>(g + at);
+        const F xw = k == 0 ? w.x0 : k == 1 ? w.x1 : k == 2 ? w.x2 : w.x3;
+        a += gv;
+        b += gv * (xw - m);
+      };
+      for (; j + 4 <= n; j += 4) block(j, 0);
+      if (j < n) block(n - 4, static_cast<int32_t>(j - (n - 4)));
+      for (int i = 0; i < 4; ++i) sg += a[i], sgd += b[i];
+      return;
     }
-    for (int i = 0; i < 4; ++i) sg += a[i], sgd += b[i];
   }
   for (; j < n; ++j) {
     const uint8_t k = code[j];
