@@ -1,4 +1,5 @@
 // CPU kernels of the fused training block max_pool2d(relu(batch_norm(x)), 2) (core/kernels/fused.h).
+// float32 windows go through the vector blocks of vec2x2.h; float64 through plain loops.
 // Per channel (channels in parallel): the batch statistics, then one pass that normalises each
 // 2x2 window, keeps its maximum through the ReLU and records which element won. Three full-size
 // tensors (the normalised and rectified maps and the pooling indices) are never written, and the
@@ -12,12 +13,17 @@
 #include "backends/cpu/dispatch.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/strided.h"
+#include "backends/cpu/vec2x2.h"
 #include "core/kernels/fused.h"
 
 namespace ember::cpu {
 namespace {
 
 using kernels::kReluPoolDead;
+using vec::Lanes;
+using vec::load;
+using vec::store;
+using vec::Windows;
 
 /// An optional per-channel parameter (default when absent).
 template <class T>
@@ -72,67 +78,6 @@ void channel_moments(const T* x, const Geom& g, int64_t c, T& mean, double& var)
   var = std::max(0.0, (sq - sd * sd / M) / M);
 }
 
-// The float32 windows run on GCC/Clang vector extensions, L = 8 or 4 windows at a time: rows of
-// 14 or 7 windows (LeNet's) are too short for the auto-vectoriser, whose scalar remainder with
-// its data-dependent branches cost ~10x more. Stride-2 columns are split with shuffles.
-template <int L>
-struct Lanes;
-template <>
-struct Lanes<8> {
-  typedef float F __attribute__((vector_size(32)));
-  typedef int32_t I __attribute__((vector_size(32)));
-  typedef uint8_t B __attribute__((vector_size(8)));
-  static F even(F a, F b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14); }
-  static F odd(F a, F b) { return __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15); }
-  static F first(F e, F o) { return __builtin_shufflevector(e, o, 0, 8, 1, 9, 2, 10, 3, 11); }
-  static F second(F e, F o) { return __builtin_shufflevector(e, o, 4, 12, 5, 13, 6, 14, 7, 15); }
-  static I lane() { return I{0, 1, 2, 3, 4, 5, 6, 7}; }
-};
-template <>
-struct Lanes<4> {
-  typedef float F __attribute__((vector_size(16)));
-  typedef int32_t I __attribute__((vector_size(16)));
-  typedef uint8_t B __attribute__((vector_size(4)));
-  static F even(F a, F b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6); }
-  static F odd(F a, F b) { return __builtin_shufflevector(a, b, 1, 3, 5, 7); }
-  static F first(F e, F o) { return __builtin_shufflevector(e, o, 0, 4, 1, 5); }
-  static F second(F e, F o) { return __builtin_shufflevector(e, o, 2, 6, 3, 7); }
-  static I lane() { return I{0, 1, 2, 3}; }
-};
-
-template <class V>
-inline V load(const void* p) {
-  V v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-template <class V>
-inline void store(void* p, const V& v) {
-  std::memcpy(p, &v, sizeof v);
-}
-
-/// The 2x2 windows of L consecutive outputs: x0..x3 are each window's elements in row-major
-/// order, read from input rows r0 and r1 at columns 2j, 2j+1.
-template <int L>
-struct Windows {
-  using V = Lanes<L>;
-  typename V::F x0, x1, x2, x3;
-  Windows(const float* r0, const float* r1) {
-    using F = typename V::F;
-    const F a = load<F>(r0), b = load<F>(r0 + L), c = load<F>(r1), d = load<F>(r1 + L);
-    x0 = V::even(a, b), x1 = V::odd(a, b), x2 = V::even(c, d), x3 = V::odd(c, d);
-  }
-};
-
-/// Calls f(start) for blocks of L windows covering [0, n) (n >= L): whole blocks, then one
-/// last block overlapping the previous one. f must be idempotent.
-template <int L, class F>
-inline void overlapping_blocks(int64_t n, F&& f) {
-  int64_t j = 0;
-  for (; j + L <= n; j += L) f(j);
-  if (j < n) f(n - L);
-}
-
 template <int L>
 inline void pool_block(const float* r0, const float* r1, float* o, uint8_t* code, float scale, float shift) {
   using V = Lanes<L>;
@@ -168,8 +113,8 @@ inline void pool_scalar(const T* r0, const T* r1, T* o, uint8_t* code, int64_t n
 template <class T>
 inline void pool_row(const T* r0, const T* r1, T* o, uint8_t* code, int64_t n, T scale, T shift) {
   if constexpr (std::is_same_v<T, float>) {
-    if (n >= 8) return overlapping_blocks<8>(n, [&](int64_t j) { pool_block<8>(r0 + 2 * j, r1 + 2 * j, o + j, code + j, scale, shift); });
-    if (n >= 4) return overlapping_blocks<4>(n, [&](int64_t j) { pool_block<4>(r0 + 2 * j, r1 + 2 * j, o + j, code + j, scale, shift); });
+    auto block = [&]<int L>(int64_t j) { pool_block<L>(r0 + 2 * j, r1 + 2 * j, o + j, code + j, scale, shift); };
+    if (vec::for_blocks(n, block)) return;
   }
   pool_scalar(r0, r1, o, code, n, scale, shift);
 }
@@ -251,8 +196,7 @@ inline void dx_block(const float* r0, const float* r1, float* d0, float* d1, con
   const F ag = k == kReluPoolDead ? F{} : a * load<F>(g);
   const F y0 = bx * (w.x0 - m) + c0 + (k == 0 ? ag : F{}), y1 = bx * (w.x1 - m) + c0 + (k == 1 ? ag : F{});
   const F y2 = bx * (w.x2 - m) + c0 + (k == 2 ? ag : F{}), y3 = bx * (w.x3 - m) + c0 + (k == 3 ? ag : F{});
-  store(d0, V::first(y0, y1)), store(d0 + L, V::second(y0, y1));
-  store(d1, V::first(y2, y3)), store(d1 + L, V::second(y2, y3));
+  vec::store_windows<L>(d0, d1, y0, y1, y2, y3);
 }
 
 /// dx of one output row's n windows (input rows r0, r1 → d0, d1): bx*(x - m) + c0 everywhere,
@@ -264,8 +208,7 @@ inline void dx_row(const T* r0, const T* r1, T* d0, T* d1, const T* g, const uin
     auto block = [&]<int L>(int64_t j) {
       dx_block<L>(r0 + 2 * j, r1 + 2 * j, d0 + 2 * j, d1 + 2 * j, g + j, code + j, m, a, bx, c0);
     };
-    if (n >= 8) return overlapping_blocks<8>(n, [&](int64_t j) { block.template operator()<8>(j); });
-    if (n >= 4) return overlapping_blocks<4>(n, [&](int64_t j) { block.template operator()<4>(j); });
+    if (vec::for_blocks(n, block)) return;
   }
   for (int64_t i = 0; i < n; ++i) {
     const uint8_t k = code[i];

@@ -13,6 +13,7 @@
 #include "backends/cpu/onednn/pool.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/strided.h"
+#include "backends/cpu/vec2x2.h"
 #include "core/kernels/pool.h"
 
 namespace ember::cpu {
@@ -133,18 +134,51 @@ inline void max_span_2x2(const T* __restrict r0, const T* __restrict r1, T* __re
   }
 }
 
-/// A whole output row: whole vector blocks of b outputs, then one last block of b that overlaps
-/// the previous one (recomputing a few outputs) instead of a scalar remainder. b is chosen at
-/// run time so the compiler keeps the vector loop rather than unrolling a constant trip count.
+/// L float32 windows at once (vec2x2.h): the same maxima and indices as max_span_2x2.
+template <int L, bool kIdx>
+inline void max_block_2x2(const float* r0, const float* r1, float* o, int64_t* ix, int64_t W, int64_t base) {
+  using V = vec::Lanes<L>;
+  using F = typename V::F;
+  using I = typename V::I;
+  const vec::Windows<L> w(r0, r1);
+  F best = w.x0;
+  I k{};
+  auto later = [&](F v, int32_t pos) {  // v wins when greater, or NaN while best is not
+    const I u = (v > best) | ((v != v) & (best == best));
+    best = u ? v : best;
+    k = u ? I{} + pos : k;
+  };
+  later(w.x1, 1), later(w.x2, 2), later(w.x3, 3);
+  vec::store(o, best);
+  if constexpr (kIdx)
+    for (int i = 0; i < L; ++i) ix[i] = base + 2 * i + (k[i] & 1) + (k[i] >> 1) * W;
+}
+
+/// A whole output row: float32 in vector blocks (vec2x2.h), other types and rows under 4
+/// windows through max_span_2x2.
 template <class T, bool kIdx>
 inline void max_row_2x2(const T* r0, const T* r1, T* o, int64_t* ix, int64_t OW, int64_t W, int64_t base) {
-  const int64_t b = OW >= 8 ? 8 : OW >= 4 ? 4 : OW;
-  const int64_t main = OW - OW % b;
-  max_span_2x2<T, kIdx>(r0, r1, o, ix, main, W, base);
-  if (main < OW) {
-    const int64_t j = OW - b;
-    max_span_2x2<T, kIdx>(r0 + 2 * j, r1 + 2 * j, o + j, kIdx ? ix + j : nullptr, b, W, base + 2 * j);
+  if constexpr (std::is_same_v<T, float>) {
+    auto block = [&]<int L>(int64_t j) {
+      max_block_2x2<L, kIdx>(r0 + 2 * j, r1 + 2 * j, o + j, kIdx ? ix + j : nullptr, W, base + 2 * j);
+    };
+    if (vec::for_blocks(OW, block)) return;
   }
+  max_span_2x2<T, kIdx>(r0, r1, o, ix, OW, W, base);
+}
+
+/// Backward of L float32 windows: the gradient at each window's arg-max (flat index ix), zero
+/// at its other three elements.
+template <int L>
+inline void max_grad_block_2x2(const float* g, const int64_t* ix, float* d0, float* d1, int64_t W, int64_t base) {
+  using V = vec::Lanes<L>;
+  using F = typename V::F;
+  using I = typename V::I;
+  I k;  // position in the window: 0, 1, W or W + 1 (small: fits 32 bits)
+  for (int i = 0; i < L; ++i) k[i] = static_cast<int32_t>(ix[i] - base - 2 * i);
+  const F gv = vec::load<F>(g);
+  const int32_t w = static_cast<int32_t>(W);
+  vec::store_windows<L>(d0, d1, k == 0 ? gv : F{}, k == 1 ? gv : F{}, k == w ? gv : F{}, k == w + 1 ? gv : F{});
 }
 
 /// Max pooling with a 2x2 window, stride 2 and no padding (any H, W >= 2): the same result
@@ -185,6 +219,13 @@ void max_backward_2x2(const TensorArg& ga, const TensorArg& ia, const TensorArg&
         const T* __restrict g = go + (pl * OH + oh) * OW;
         const int64_t* __restrict ix = idx + (pl * OH + oh) * OW;
         const int64_t base = 2 * oh * W;
+        if constexpr (std::is_same_v<T, float>) {
+          auto block = [&]<int L>(int64_t j) { max_grad_block_2x2<L>(g + j, ix + j, r0 + 2 * j, r1 + 2 * j, W, base + 2 * j); };
+          if (vec::for_blocks(OW, block)) {
+            if (W > 2 * OW) r0[W - 1] = T(0), r1[W - 1] = T(0);
+            continue;
+          }
+        }
 #pragma omp simd
         for (int64_t ow = 0; ow < OW; ++ow) {
           const int64_t k = ix[ow] - base - 2 * ow;  // 0, 1, W or W + 1

@@ -1,0 +1,92 @@
+// 2x2 stride-2 windows on GCC/Clang vector extensions, for the float32 pooling kernels (plain
+// and fused with batch norm). LeNet-sized rows (14 or 7 windows) are too short for the
+// auto-vectoriser: it ran its scalar remainder, whose data-dependent branches cost ~10x more
+// per window. Here L = 8 or 4 windows are one block, stride-2 columns are split with shuffles,
+// and a row's last short block overlaps the previous one.
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+namespace ember::cpu::vec {
+
+template <int L>
+struct Lanes;
+template <>
+struct Lanes<8> {
+  typedef float F __attribute__((vector_size(32)));
+  typedef int32_t I __attribute__((vector_size(32)));
+  typedef uint8_t B __attribute__((vector_size(8)));
+  /// Even and odd elements of the 2L floats a, b.
+  static F even(F a, F b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14); }
+  static F odd(F a, F b) { return __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15); }
+  /// The first and second L of the interleaving e0 o0 e1 o1 ...
+  static F first(F e, F o) { return __builtin_shufflevector(e, o, 0, 8, 1, 9, 2, 10, 3, 11); }
+  static F second(F e, F o) { return __builtin_shufflevector(e, o, 4, 12, 5, 13, 6, 14, 7, 15); }
+  static I lane() { return I{0, 1, 2, 3, 4, 5, 6, 7}; }
+};
+template <>
+struct Lanes<4> {
+  typedef float F __attribute__((vector_size(16)));
+  typedef int32_t I __attribute__((vector_size(16)));
+  typedef uint8_t B __attribute__((vector_size(4)));
+  static F even(F a, F b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6); }
+  static F odd(F a, F b) { return __builtin_shufflevector(a, b, 1, 3, 5, 7); }
+  static F first(F e, F o) { return __builtin_shufflevector(e, o, 0, 4, 1, 5); }
+  static F second(F e, F o) { return __builtin_shufflevector(e, o, 2, 6, 3, 7); }
+  static I lane() { return I{0, 1, 2, 3}; }
+};
+
+template <class V>
+inline V load(const void* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <class V>
+inline void store(void* p, const V& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+/// The 2x2 windows of L consecutive outputs: x0..x3 are each window's elements in row-major
+/// order, read from input rows r0 and r1 at columns 2j, 2j+1 (2L floats of each row).
+template <int L>
+struct Windows {
+  using V = Lanes<L>;
+  typename V::F x0, x1, x2, x3;
+  Windows(const float* r0, const float* r1) {
+    using F = typename V::F;
+    const F a = load<F>(r0), b = load<F>(r0 + L), c = load<F>(r1), d = load<F>(r1 + L);
+    x0 = V::even(a, b), x1 = V::odd(a, b), x2 = V::even(c, d), x3 = V::odd(c, d);
+  }
+};
+
+/// Interleaves the window columns y0 y1 (top row) and y2 y3 (bottom row) back into rows d0, d1
+/// (2L floats each).
+template <int L>
+inline void store_windows(float* d0, float* d1, typename Lanes<L>::F y0, typename Lanes<L>::F y1,
+                          typename Lanes<L>::F y2, typename Lanes<L>::F y3) {
+  using V = Lanes<L>;
+  store(d0, V::first(y0, y1)), store(d0 + L, V::second(y0, y1));
+  store(d1, V::first(y2, y3)), store(d1 + L, V::second(y2, y3));
+}
+
+/// Calls f(start) for blocks of L windows covering [0, n) (requires n >= L): whole blocks,
+/// then one last block overlapping the previous one. f must be idempotent.
+template <int L, class F>
+inline void overlapping_blocks(int64_t n, F&& f) {
+  int64_t j = 0;
+  for (; j + L <= n; j += L) f(j);
+  if (j < n) f(n - L);
+}
+
+/// Calls f.template operator()<L>(start) over a row of n windows with the widest block that fits
+/// (8 or 4), and returns true; false (doing nothing) when n < 4.
+template <class F>
+inline bool for_blocks(int64_t n, F&& f) {
+  if (n >= 8) overlapping_blocks<8>(n, [&](int64_t j) { f.template operator()<8>(j); });
+  else if (n >= 4) overlapping_blocks<4>(n, [&](int64_t j) { f.template operator()<4>(j); });
+  else return false;
+  return true;
+}
+
+}  // namespace ember::cpu::vec
