@@ -1,12 +1,11 @@
 // CPU kernels of the fused training block max_pool2d(relu(batch_norm(x)), 2) (core/kernels/fused.h).
-// float32 windows go through the vector blocks of vec2x2.h; float64 through plain loops.
 // Per channel (channels in parallel): the batch statistics, then one pass that normalises each
 // 2x2 window, keeps its maximum through the ReLU and records which element won. Three full-size
 // tensors (the normalised and rectified maps and the pooling indices) are never written, and the
 // backward reads only the pooled gradient, the winner codes and x. A channel's planes stay in
-// cache between its passes.
+// cache between its passes. float32 windows go through the vector blocks of vec2x2.h, float64
+// through plain loops.
 #include <cmath>
-#include <cstring>
 #include <type_traits>
 
 #include "backends/cpu/cpu_backend.h"
