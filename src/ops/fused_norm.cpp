@@ -3,6 +3,7 @@
 // and composed from batch_norm, relu and max_pool2d where it does not.
 #include "autograd/record.h"
 #include "core/kernels/fused.h"
+#include "ember/amp.h"
 #include "ember/ops/conv.h"
 #include "ember/ops/norm.h"
 #include "ops/autocast.h"
@@ -15,8 +16,14 @@ using namespace norm_util;
 
 Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                                   const Tensor& weight, const Tensor& bias, double momentum, double eps) {
-  if (auto c = amp::detail::autocast_fp32({x, weight, bias}))  // as batch_norm: float32 under autocast
-    return batch_norm_relu_max_pool2d((*c)[0], running_mean, running_var, (*c)[1], (*c)[2], momentum, eps);
+  static const ops::KernelRef<kernels::BatchNormReluPoolForwardKernel> fwd_ref(kernels::kBatchNormReluPoolForward);
+  // Under autocast, a bfloat16 input (a conv's output) goes to the fused kernel as it is, which
+  // computes in float32 as the autocast policy asks and returns the input gradient in bfloat16:
+  // two full-size conversions fewer. Otherwise float32 under autocast, as batch_norm.
+  const bool direct_bf16 = x.defined() && x.dtype() == kBFloat16 && amp::autocast_enabled() && fwd_ref(x.device()).native();
+  if (!direct_bf16)
+    if (auto c = amp::detail::autocast_fp32({x, weight, bias}))
+      return batch_norm_relu_max_pool2d((*c)[0], running_mean, running_var, (*c)[1], (*c)[2], momentum, eps);
   const char* op = "batch_norm_relu_max_pool2d";
   ops::check_defined(op, "input", x);
   ops::check_floating(op, "input", x);
@@ -35,9 +42,8 @@ Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, c
   EMBER_CHECK(M > 1, op, ": expected more than 1 value per channel when using batch statistics, got input ",
               shape_str(x.shape()));
   const Device dev = x.device();
-  static const ops::KernelRef<kernels::BatchNormReluPoolForwardKernel> fwd_ref(kernels::kBatchNormReluPoolForward);
   auto fwd = fwd_ref(dev);
-  const bool fused_dtype = x.dtype() == DType::Float32 || x.dtype() == DType::Float64;
+  const bool fused_dtype = x.dtype() == DType::Float32 || x.dtype() == DType::Float64 || direct_bf16;
   if (!fwd.native() || !fused_dtype || x.numel() == 0) {
     Pool2dParams p;
     p.kernel = {2, 2};
@@ -45,15 +51,15 @@ Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, c
     return max_pool2d(relu(batch_norm(x, running_mean, running_var, weight, bias, true, momentum, eps)), p);
   }
 
-  const DType sd = stat_dtype(x.dtype());
-  Tensor out = make_empty({N, C, H / 2, W / 2}, x.dtype(), dev);
+  const DType cd = stat_dtype(x.dtype());  // the compute dtype: output, statistics, parameters
+  Tensor out = make_empty({N, C, H / 2, W / 2}, cd, dev);
   Tensor code = make_empty(out.shape(), DType::UInt8, dev);
-  Tensor mean = make_empty(cs, sd, dev), var = make_empty(cs, sd, dev), rstd = make_empty(cs, sd, dev);
+  Tensor mean = make_empty(cs, cd, dev), var = make_empty(cs, cd, dev), rstd = make_empty(cs, cd, dev);
   Tensor xc;
   {
     NoGradGuard ng;
     xc = x.contiguous();
-    Tensor w = as_param(weight, x.dtype(), cs), b = as_param(bias, x.dtype(), cs);
+    Tensor w = as_param(weight, cd, cs), b = as_param(bias, cd, cs);
     TensorArg wa, ba;
     fwd(arg_of(xc), opt_arg(w, wa), opt_arg(b, ba), eps, arg_of(out), arg_of(code), arg_of(mean), arg_of(var),
         arg_of(rstd));
@@ -61,16 +67,16 @@ Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, c
   }
   const bool need_x = wants_grad(x), need_w = wants_grad(weight), need_b = wants_grad(bias);
   autograd::record(op, {x, weight, bias}, {out},
-                   [xc = xc.detach(), weight, bias, code, mean, rstd, need_x, need_w, need_b](const std::vector<Tensor>& g) {
+                   [xc = xc.detach(), weight, bias, code, mean, rstd, need_x, need_w, need_b, cd](const std::vector<Tensor>& g) {
                      static const ops::KernelRef<kernels::BatchNormReluPoolBackwardKernel> bwd(
                          kernels::kBatchNormReluPoolBackward);
                      const Device dev = xc.device();
                      const int64_t C = xc.size(1);
-                     Tensor gc = g[0].to(xc.dtype()).contiguous();
-                     Tensor w = as_param(weight, xc.dtype(), {C});
+                     Tensor gc = g[0].to(cd).contiguous();
+                     Tensor w = as_param(weight, cd, {C});
                      Tensor dx = need_x ? make_empty(xc.shape(), xc.dtype(), dev) : Tensor();
-                     Tensor dw = need_w ? make_empty({C}, xc.dtype(), dev) : Tensor();
-                     Tensor db = need_b ? make_empty({C}, xc.dtype(), dev) : Tensor();
+                     Tensor dw = need_w ? make_empty({C}, cd, dev) : Tensor();
+                     Tensor db = need_b ? make_empty({C}, cd, dev) : Tensor();
                      TensorArg wa, dxa, dwa, dba;
                      bwd(dev)(arg_of(gc), arg_of(code), arg_of(xc), arg_of(mean), arg_of(rstd), opt_arg(w, wa),
                               opt_arg(dx, dxa), opt_arg(dw, dwa), opt_arg(db, dba));

@@ -1,10 +1,14 @@
 // Fused BN → ReLU → 2x2 max pool (batch_norm_relu_max_pool2d): values, running statistics and
 // gradients against the three unfused ops for float32 and float64 over the row widths that take
 // each kernel path (8- and 4-window vector blocks, the scalar path, odd sizes); a float64
-// finite-difference gradcheck; NaNs stay visible; errors; and nn::Sequential running the block
-// fused in training mode with the same results as its modules one by one.
+// finite-difference gradcheck; NaNs stay visible; errors; autocast reading bfloat16 directly;
+// and nn::Sequential running the block fused in training mode with the same results as its
+// modules one by one.
 #include <cmath>
+#include <cstring>
+#include <limits>
 
+#include "backends/cpu/vec2x2.h"
 #include "harness/op_harness.h"
 
 using namespace ember;
@@ -122,5 +126,60 @@ TEST(FusedNorm, SequentialRunsTheBlockFusedWithTheSameResults) {
     for (size_t i = 0; i < pa.size(); ++i) EXPECT_ALLCLOSE(pa[i].second.grad(), pb[i].second.grad(), 1e-4, 1e-5) << pa[i].first;
     auto ba = seq->named_buffers(), bb = ref->named_buffers();
     for (size_t i = 0; i < ba.size(); ++i) EXPECT_ALLCLOSE(ba[i].second.to(kFloat64), bb[i].second.to(kFloat64), 1e-5, 1e-6) << ba[i].first;
+  }
+}
+
+TEST(FusedNorm, AutocastReadsBfloat16Directly) {
+  // Under autocast the fused kernel takes a bfloat16 map as it is: the same float32 result and
+  // statistics as the float32 op on the same (exactly widened) values, the input gradient
+  // rounded to bfloat16. Widths 28/14/10/6 take the 8- and 4-window blocks and the scalar path.
+  for (Shape s : {Shape{4, 3, 28, 28}, Shape{3, 2, 7, 14}, Shape{2, 3, 6, 10}, Shape{2, 2, 5, 6}}) {
+    SCOPED_TRACE(shape_str(s));
+    const int64_t C = s[1];
+    Tensor xb = uniform(s, -2, 2, 12).to(kBFloat16);
+    Tensor w = T({1.5, -0.7, 0.9}, {3}).slice(0, 0, C).to(kFloat32);
+    Tensor b = T({0.2, 0.1, -0.3}, {3}).slice(0, 0, C).to(kFloat32);
+    Tensor gw = uniform({s[0], C, s[2] / 2, s[3] / 2}, 0.5, 1.5, 13).to(kFloat32);
+    Tensor x = xb.detach().clone().set_requires_grad(true);
+    Tensor wa = w.clone().set_requires_grad(true), ba = b.clone().set_requires_grad(true);
+    Tensor rm = zeros({C}), rv = ones({C});
+    Tensor y;
+    {
+      amp::AutocastGuard ac(kBFloat16);
+      y = batch_norm_relu_max_pool2d(x, rm, rv, wa, ba);
+    }
+    EXPECT_EQ(y.dtype(), kFloat32);
+    sum(mul(y, gw)).backward();
+    EXPECT_EQ(x.grad().dtype(), kBFloat16);
+    Result f32 = run(true, xb.to(kFloat32), w, b, gw);
+    EXPECT_ALLCLOSE(y.detach(), f32.y, 1e-5, 1e-5);
+    EXPECT_ALLCLOSE(rm, f32.rm, 1e-5, 1e-6);
+    EXPECT_ALLCLOSE(rv, f32.rv, 1e-5, 1e-6);
+    EXPECT_ALLCLOSE(x.grad().to(kFloat32), f32.dx, 8e-3, 1e-6);  // within bfloat16 rounding
+    EXPECT_ALLCLOSE(wa.grad(), f32.dw, 1e-4, 1e-5);
+    EXPECT_ALLCLOSE(ba.grad(), f32.db, 1e-4, 1e-5);
+  }
+}
+
+TEST(FusedNorm, VectorBfloat16ConversionsMatchScalar) {
+  // vec::narrow must round like BFloat16(float): to nearest, ties to even, NaN kept quiet.
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  std::vector<float> v = {0.0f, -0.0f, 1.0f, -1.5f, 3.14159f, 1e-30f, -1e30f, inf, -inf, nan, 65504.0f};
+  for (uint32_t bits : {0x3f808000u, 0x3f818000u, 0x3f807fffu, 0x3f80ffffu, 0x7f7fffffu, 0x00018000u}) {
+    float f;
+    std::memcpy(&f, &bits, 4);
+    v.push_back(f);  // exact ties (even and odd), just below and above, overflow to inf, a denormal
+  }
+  while (v.size() % 8) v.push_back(0.5f);
+  for (size_t i = 0; i < v.size(); i += 8) {
+    using V = cpu::vec::Lanes<8>;
+    const V::H h = cpu::vec::narrow<8>(cpu::vec::load<V::F>(&v[i]));
+    const V::F back = cpu::vec::widen<8>(h);
+    for (int j = 0; j < 8; ++j) {
+      const BFloat16 ref(v[i + j]);
+      EXPECT_EQ(h[j], ref.bits) << v[i + j];
+      const float r = static_cast<float>(ref);
+      EXPECT_TRUE(back[j] == r || (std::isnan(back[j]) && std::isnan(r))) << v[i + j];
+    }
   }
 }

@@ -24,7 +24,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 /// updates the running stats as batch_norm does. Returns (N,C,H/2,W/2); the gradient reaches
 /// each window's first maximum when it is > 0, then batch norm's backward. Differentiable in x,
 /// weight and bias. Saves only x, the statistics and one byte per output for the backward,
-/// instead of the normalised map, the rectified map and the pooling indices.
+/// instead of the normalised map, the rectified map and the pooling indices. Under autocast it
+/// computes in float32 like batch_norm (a float32 result); a bfloat16 x is then read as it is,
+/// and its gradient returned in bfloat16, where the device has the fused kernel.
 Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                                   const Tensor& weight, const Tensor& bias, double momentum = 0.1, double eps = 1e-5);
 /// Layer norm over the last normalized_shape.size() dims (biased variance, as PyTorch).

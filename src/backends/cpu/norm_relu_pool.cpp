@@ -3,8 +3,8 @@
 // 2x2 window, keeps its maximum through the ReLU and records which element won. Three full-size
 // tensors (the normalised and rectified maps and the pooling indices) are never written, and the
 // backward reads only the pooled gradient, the winner codes and x. A channel's planes stay in
-// cache between its passes. float32 windows go through the vector blocks of vec2x2.h, float64
-// through plain loops.
+// cache between its passes. float32 and bfloat16 inputs go through the float32 vector blocks of
+// vec2x2.h (bfloat16 widened on load, dx rounded back on store), float64 through plain loops.
 #include <cmath>
 #include <type_traits>
 
@@ -47,28 +47,32 @@ struct Geom {
   int64_t grain() const { return std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, N * plane())); }
 };
 
+/// The arithmetic type for elements E: float for float32 and bfloat16, double for float64.
+template <class E>
+using compute_t = std::conditional_t<std::is_same_v<E, double>, double, float>;
+
 /// Biased mean and variance of channel c: plane sums in T, the total in double; the variance is
 /// taken about the mean rounded to T, corrected for that rounding (as the batch norm kernels do).
-template <class T>
-void channel_moments(const T* x, const Geom& g, int64_t c, T& mean, double& var) {
+template <class E, class T = compute_t<E>>
+void channel_moments(const E* x, const Geom& g, int64_t c, T& mean, double& var) {
   const int64_t S = g.plane();
   const double M = static_cast<double>(g.N * S);
   double sum = 0;
   for (int64_t n = 0; n < g.N; ++n) {
-    const T* p = x + (n * g.C + c) * S;
+    const E* p = x + (n * g.C + c) * S;
     T s = 0;
 #pragma omp simd reduction(+ : s)
-    for (int64_t i = 0; i < S; ++i) s += p[i];
+    for (int64_t i = 0; i < S; ++i) s += static_cast<T>(p[i]);
     sum += s;
   }
   mean = static_cast<T>(sum / M);
   double sq = 0, sd = 0;
   for (int64_t n = 0; n < g.N; ++n) {
-    const T* p = x + (n * g.C + c) * S;
+    const E* p = x + (n * g.C + c) * S;
     T q = 0, t = 0;
 #pragma omp simd reduction(+ : q, t)
     for (int64_t i = 0; i < S; ++i) {
-      const T d = p[i] - mean;
+      const T d = static_cast<T>(p[i]) - mean;
       q += d * d;
       t += d;
     }
@@ -77,8 +81,8 @@ void channel_moments(const T* x, const Geom& g, int64_t c, T& mean, double& var)
   var = std::max(0.0, (sq - sd * sd / M) / M);
 }
 
-template <int L>
-inline void pool_block(const float* r0, const float* r1, float* o, uint8_t* code, float scale, float shift) {
+template <int L, class E>
+inline void pool_block(const E* r0, const E* r1, float* o, uint8_t* code, float scale, float shift) {
   using V = Lanes<L>;
   using F = typename V::F;
   using I = typename V::I;
@@ -92,12 +96,12 @@ inline void pool_block(const float* r0, const float* r1, float* o, uint8_t* code
   store(code, __builtin_convertvector(live ? k : I{} + kReluPoolDead, typename V::B));
 }
 
-/// One output row, scalar: any T, any n. The first maximum wins (a NaN stays visible).
-template <class T>
-inline void pool_scalar(const T* r0, const T* r1, T* o, uint8_t* code, int64_t n, T scale, T shift) {
+/// One output row, scalar: any types, any n. The first maximum wins (a NaN stays visible).
+template <class E, class T>
+inline void pool_scalar(const E* r0, const E* r1, T* o, uint8_t* code, int64_t n, T scale, T shift) {
   for (int64_t i = 0; i < n; ++i) {
-    const T v[4] = {r0[2 * i] * scale + shift, r0[2 * i + 1] * scale + shift, r1[2 * i] * scale + shift,
-                    r1[2 * i + 1] * scale + shift};
+    const T v[4] = {static_cast<T>(r0[2 * i]) * scale + shift, static_cast<T>(r0[2 * i + 1]) * scale + shift,
+                    static_cast<T>(r1[2 * i]) * scale + shift, static_cast<T>(r1[2 * i + 1]) * scale + shift};
     int k = 0;
     for (int j = 1; j < 4; ++j)
       if (v[j] > v[k] || (v[j] != v[j] && v[k] == v[k])) k = j;
@@ -109,8 +113,8 @@ inline void pool_scalar(const T* r0, const T* r1, T* o, uint8_t* code, int64_t n
 
 /// One output row of n windows over input rows r0, r1: normalised v*scale + shift, the first
 /// maximum through the ReLU, and its winner code.
-template <class T>
-inline void pool_row(const T* r0, const T* r1, T* o, uint8_t* code, int64_t n, T scale, T shift) {
+template <class E, class T>
+inline void pool_row(const E* r0, const E* r1, T* o, uint8_t* code, int64_t n, T scale, T shift) {
   if constexpr (std::is_same_v<T, float>) {
     auto block = [&]<int L>(int64_t j) { pool_block<L>(r0 + 2 * j, r1 + 2 * j, o + j, code + j, scale, shift); };
     if (vec::for_blocks(n, block)) return;
@@ -118,12 +122,13 @@ inline void pool_row(const T* r0, const T* r1, T* o, uint8_t* code, int64_t n, T
   pool_scalar(r0, r1, o, code, n, scale, shift);
 }
 
-template <class T>
+/// E: x's element type; out, statistics and parameters are compute_t<E>.
+template <class E>
 void forward_typed(const TensorArg& xa, const TensorArg* wa, const TensorArg* ba, double eps, const TensorArg& oa,
                    const TensorArg& ca, const TensorArg& ma, const TensorArg& va, const TensorArg& ra) {
-  using S = T;  // the statistics dtype is x's for float32 and float64
+  using T = compute_t<E>;
   const Geom g(xa);
-  const T* x = ptr<const T>(xa);
+  const E* x = ptr<const E>(xa);
   T* out = ptr<T>(oa);
   uint8_t* code = ptr<uint8_t>(ca);
   const Param<T> w(wa, T(1)), b(ba, T(0));
@@ -133,12 +138,12 @@ void forward_typed(const TensorArg& xa, const TensorArg* wa, const TensorArg* ba
       double v;
       channel_moments(x, g, c, m, v);
       const T r = static_cast<T>(1.0 / std::sqrt(v + eps));
-      ptr<S>(ma)[c * ma.strides[0]] = static_cast<S>(m);
-      ptr<S>(va)[c * va.strides[0]] = static_cast<S>(v);
-      ptr<S>(ra)[c * ra.strides[0]] = static_cast<S>(r);
+      ptr<T>(ma)[c * ma.strides[0]] = m;
+      ptr<T>(va)[c * va.strides[0]] = static_cast<T>(v);
+      ptr<T>(ra)[c * ra.strides[0]] = r;
       const T scale = r * w[c], shift = b[c] - m * scale;
       for (int64_t n = 0; n < g.N; ++n) {
-        const T* xp = x + (n * g.C + c) * g.plane();
+        const E* xp = x + (n * g.C + c) * g.plane();
         const int64_t o = (n * g.C + c) * g.out_plane();
         for (int64_t oh = 0; oh < g.OH; ++oh)
           pool_row(xp + 2 * oh * g.W, xp + (2 * oh + 1) * g.W, out + o + oh * g.OW, code + o + oh * g.OW, g.OW, scale,
@@ -150,8 +155,8 @@ void forward_typed(const TensorArg& xa, const TensorArg* wa, const TensorArg* ba
 
 /// Adds to sg and sgd the gradients of one output row's n windows that reach a winner, and
 /// each times its x - m (a dead window contributes 0).
-template <class T>
-inline void winner_sums(const T* r0, const T* r1, const T* g, const uint8_t* code, int64_t n, T m, double& sg,
+template <class E, class T>
+inline void winner_sums(const E* r0, const E* r1, const T* g, const uint8_t* code, int64_t n, T m, double& sg,
                         double& sgd) {
   int64_t j = 0;
   if constexpr (std::is_same_v<T, float>) {
@@ -178,15 +183,15 @@ inline void winner_sums(const T* r0, const T* r1, const T* g, const uint8_t* cod
   for (; j < n; ++j) {
     const uint8_t k = code[j];
     if (k == kReluPoolDead) continue;
-    const T x = (k & 2 ? r1 : r0)[2 * j + (k & 1)];
+    const T x = static_cast<T>((k & 2 ? r1 : r0)[2 * j + (k & 1)]);
     sg += g[j];
     sgd += static_cast<double>(g[j]) * static_cast<double>(x - m);
   }
 }
 
-template <int L>
-inline void dx_block(const float* r0, const float* r1, float* d0, float* d1, const float* g, const uint8_t* code,
-                     float m, float a, float bx, float c0) {
+template <int L, class E>
+inline void dx_block(const E* r0, const E* r1, E* d0, E* d1, const float* g, const uint8_t* code, float m, float a,
+                     float bx, float c0) {
   using V = Lanes<L>;
   using F = typename V::F;
   using I = typename V::I;
@@ -200,8 +205,8 @@ inline void dx_block(const float* r0, const float* r1, float* d0, float* d1, con
 
 /// dx of one output row's n windows (input rows r0, r1 → d0, d1): bx*(x - m) + c0 everywhere,
 /// plus a*g at each window's winner. Writes every element of those windows once.
-template <class T>
-inline void dx_row(const T* r0, const T* r1, T* d0, T* d1, const T* g, const uint8_t* code, int64_t n, T m, T a,
+template <class E, class T>
+inline void dx_row(const E* r0, const E* r1, E* d0, E* d1, const T* g, const uint8_t* code, int64_t n, T m, T a,
                    T bx, T c0) {
   if constexpr (std::is_same_v<T, float>) {
     auto block = [&]<int L>(int64_t j) {
@@ -209,40 +214,43 @@ inline void dx_row(const T* r0, const T* r1, T* d0, T* d1, const T* g, const uin
     };
     if (vec::for_blocks(n, block)) return;
   }
+  auto at = [&](const E* r, int64_t i) { return bx * (static_cast<T>(r[i]) - m) + c0; };
   for (int64_t i = 0; i < n; ++i) {
     const uint8_t k = code[i];
     const T ag = k == kReluPoolDead ? T(0) : a * g[i];
-    d0[2 * i] = bx * (r0[2 * i] - m) + c0 + (k == 0 ? ag : T(0));
-    d0[2 * i + 1] = bx * (r0[2 * i + 1] - m) + c0 + (k == 1 ? ag : T(0));
-    d1[2 * i] = bx * (r1[2 * i] - m) + c0 + (k == 2 ? ag : T(0));
-    d1[2 * i + 1] = bx * (r1[2 * i + 1] - m) + c0 + (k == 3 ? ag : T(0));
+    d0[2 * i] = static_cast<E>(at(r0, 2 * i) + (k == 0 ? ag : T(0)));
+    d0[2 * i + 1] = static_cast<E>(at(r0, 2 * i + 1) + (k == 1 ? ag : T(0)));
+    d1[2 * i] = static_cast<E>(at(r1, 2 * i) + (k == 2 ? ag : T(0)));
+    d1[2 * i + 1] = static_cast<E>(at(r1, 2 * i + 1) + (k == 3 ? ag : T(0)));
   }
 }
 
 /// dx = bx*(x - m) + c0 over [0, n): elements no window covers (an odd last row or column).
-template <class T>
-inline void dx_plain(const T* __restrict x, T* __restrict d, int64_t n, int64_t stride, T m, T bx, T c0) {
-  for (int64_t i = 0; i < n; ++i) d[i * stride] = bx * (x[i * stride] - m) + c0;
+template <class E, class T>
+inline void dx_plain(const E* x, E* d, int64_t n, int64_t stride, T m, T bx, T c0) {
+  for (int64_t i = 0; i < n; ++i) d[i * stride] = static_cast<E>(bx * (static_cast<T>(x[i * stride]) - m) + c0);
 }
 
-template <class T>
+/// E: x's and dx's element type; grad, statistics, weight, dweight and dbias are compute_t<E>.
+template <class E>
 void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& xa, const TensorArg& ma,
                     const TensorArg& ra, const TensorArg* wa, const TensorArg* dxa, const TensorArg* dwa,
                     const TensorArg* dba) {
-  using S = T;  // the statistics dtype is x's for float32 and float64
+  using T = compute_t<E>;
   const Geom g(xa);
-  const T *x = ptr<const T>(xa), *grad = ptr<const T>(ga);
+  const E* x = ptr<const E>(xa);
+  const T* grad = ptr<const T>(ga);
   const uint8_t* code = ptr<const uint8_t>(ca);
   const Param<T> w(wa, T(1));
   const double M = static_cast<double>(g.N * g.plane());
   parallel_for(g.C, g.grain(), [&](int64_t lo, int64_t hi) {
     for (int64_t c = lo; c < hi; ++c) {
-      const T m = static_cast<T>(ptr<const S>(ma)[c * ma.strides[0]]);
-      const double r = static_cast<double>(ptr<const S>(ra)[c * ra.strides[0]]);
+      const T m = ptr<const T>(ma)[c * ma.strides[0]];
+      const double r = static_cast<double>(ptr<const T>(ra)[c * ra.strides[0]]);
       // Only the winners carry gradient: sum g and sum g*(x - m) over them.
       double sum_g = 0, sum_gd = 0;
       for (int64_t n = 0; n < g.N; ++n) {
-        const T* xp = x + (n * g.C + c) * g.plane();
+        const E* xp = x + (n * g.C + c) * g.plane();
         const int64_t o = (n * g.C + c) * g.out_plane();
         for (int64_t oh = 0; oh < g.OH; ++oh)
           winner_sums(xp + 2 * oh * g.W, xp + (2 * oh + 1) * g.W, grad + o + oh * g.OW, code + o + oh * g.OW, g.OW, m,
@@ -256,15 +264,13 @@ void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& x
       const double kk = static_cast<double>(w[c]) * r;
       const T a = static_cast<T>(kk), bx = static_cast<T>(-kk * r * sum_gxhat / M), c0 = static_cast<T>(-kk * sum_g / M);
       for (int64_t n = 0; n < g.N; ++n) {
-        const T* xp = x + (n * g.C + c) * g.plane();
-        T* d = ptr<T>(*dxa) + (n * g.C + c) * g.plane();
+        const E* xp = x + (n * g.C + c) * g.plane();
+        E* d = ptr<E>(*dxa) + (n * g.C + c) * g.plane();
         const int64_t o = (n * g.C + c) * g.out_plane();
         for (int64_t oh = 0; oh < g.OH; ++oh) {
-          const T* r0 = xp + 2 * oh * g.W;
-          T* d0 = d + 2 * oh * g.W;
-          const T* gr = grad + o + oh * g.OW;
-          const uint8_t* cr = code + o + oh * g.OW;
-          dx_row(r0, r0 + g.W, d0, d0 + g.W, gr, cr, g.OW, m, a, bx, c0);
+          const E* r0 = xp + 2 * oh * g.W;
+          E* d0 = d + 2 * oh * g.W;
+          dx_row(r0, r0 + g.W, d0, d0 + g.W, grad + o + oh * g.OW, code + o + oh * g.OW, g.OW, m, a, bx, c0);
           if (g.W % 2) dx_plain(r0 + g.W - 1, d0 + g.W - 1, 2, g.W, m, bx, c0);  // the odd last column
         }
         if (g.H % 2) dx_plain(xp + (g.H - 1) * g.W, d + (g.H - 1) * g.W, g.W, 1, m, bx, c0);  // the odd last row
@@ -273,12 +279,17 @@ void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& x
   });
 }
 
+[[noreturn]] void unsupported(DType t) {
+  EMBER_FAIL("batch_norm_relu_max_pool2d: unsupported input dtype ", dtype_name(t), " (float32, float64, bfloat16)");
+}
+
 void forward_kernel(const TensorArg& x, const TensorArg* w, const TensorArg* b, double eps, const TensorArg& out,
                     const TensorArg& code, const TensorArg& mean, const TensorArg& var, const TensorArg& rstd) {
   switch (x.dtype) {
     case DType::Float32: return forward_typed<float>(x, w, b, eps, out, code, mean, var, rstd);
     case DType::Float64: return forward_typed<double>(x, w, b, eps, out, code, mean, var, rstd);
-    default: EMBER_FAIL("batch_norm_relu_max_pool2d: unsupported dtype ", dtype_name(x.dtype), " (float32/float64 only)");
+    case DType::BFloat16: return forward_typed<BFloat16>(x, w, b, eps, out, code, mean, var, rstd);
+    default: unsupported(x.dtype);
   }
 }
 
@@ -288,7 +299,8 @@ void backward_kernel(const TensorArg& grad, const TensorArg& code, const TensorA
   switch (x.dtype) {
     case DType::Float32: return backward_typed<float>(grad, code, x, mean, rstd, w, dx, dw, db);
     case DType::Float64: return backward_typed<double>(grad, code, x, mean, rstd, w, dx, dw, db);
-    default: EMBER_FAIL("batch_norm_relu_max_pool2d: unsupported dtype ", dtype_name(x.dtype), " (float32/float64 only)");
+    case DType::BFloat16: return backward_typed<BFloat16>(grad, code, x, mean, rstd, w, dx, dw, db);
+    default: unsupported(x.dtype);
   }
 }
 

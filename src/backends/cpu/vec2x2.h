@@ -2,12 +2,17 @@
 // and fused with batch norm). LeNet-sized rows (14 or 7 windows) are too short for the
 // auto-vectoriser: it ran its scalar remainder, whose data-dependent branches cost ~10x more
 // per window. Here L = 8 or 4 windows are one block, stride-2 columns are split with shuffles,
-// and a row's last short block overlaps the previous one.
+// and a row's last short block overlaps the previous one. Rows may also be bfloat16, widened to
+// float on load and rounded to nearest even on store.
 #pragma once
 #include <cstdint>
 #include <cstring>
 
+#include "ember/half.h"
+
 namespace ember::cpu::vec {
+
+using ember::BFloat16;
 
 template <int L>
 struct Lanes;
@@ -15,7 +20,9 @@ template <>
 struct Lanes<8> {
   typedef float F __attribute__((vector_size(32)));
   typedef int32_t I __attribute__((vector_size(32)));
+  typedef uint32_t U __attribute__((vector_size(32)));
   typedef uint8_t B __attribute__((vector_size(8)));
+  typedef uint16_t H __attribute__((vector_size(16)));  // bfloat16 bits
   /// Even and odd elements of the 2L floats a, b.
   static F even(F a, F b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14); }
   static F odd(F a, F b) { return __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15); }
@@ -28,7 +35,9 @@ template <>
 struct Lanes<4> {
   typedef float F __attribute__((vector_size(16)));
   typedef int32_t I __attribute__((vector_size(16)));
+  typedef uint32_t U __attribute__((vector_size(16)));
   typedef uint8_t B __attribute__((vector_size(4)));
+  typedef uint16_t H __attribute__((vector_size(8)));
   static F even(F a, F b) { return __builtin_shufflevector(a, b, 0, 2, 4, 6); }
   static F odd(F a, F b) { return __builtin_shufflevector(a, b, 1, 3, 5, 7); }
   static F first(F e, F o) { return __builtin_shufflevector(e, o, 0, 4, 1, 5); }
@@ -47,27 +56,75 @@ inline void store(void* p, const V& v) {
   std::memcpy(p, &v, sizeof v);
 }
 
+template <class To, class From>
+inline To bitcast(const From& f) {
+  static_assert(sizeof(To) == sizeof(From));
+  To t;
+  std::memcpy(&t, &f, sizeof t);
+  return t;
+}
+
+/// L bfloat16 values (their bits) as floats: exact.
+template <int L>
+inline typename Lanes<L>::F widen(typename Lanes<L>::H h) {
+  using I = typename Lanes<L>::I;
+  return bitcast<typename Lanes<L>::F>(__builtin_convertvector(h, I) << 16);
+}
+
+/// L floats rounded to bfloat16 bits (round to nearest even, NaN kept quiet), as BFloat16 does.
+template <int L>
+inline typename Lanes<L>::H narrow(typename Lanes<L>::F f) {
+  using I = typename Lanes<L>::I;
+  using U = typename Lanes<L>::U;
+  const U u = bitcast<U>(f);
+  const U rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  const I nan = (u & 0x7fffffffu) > 0x7f800000u;
+  const U bits = nan ? (u >> 16) | 0x40u : rounded;
+  return __builtin_convertvector(bits, typename Lanes<L>::H);
+}
+
+/// L consecutive elements of a float32 or bfloat16 row, as floats.
+template <int L>
+inline typename Lanes<L>::F load_floats(const float* p) {
+  return load<typename Lanes<L>::F>(p);
+}
+template <int L>
+inline typename Lanes<L>::F load_floats(const BFloat16* p) {
+  return widen<L>(load<typename Lanes<L>::H>(p));
+}
+/// Stores L floats to a float32 or (rounded) bfloat16 row.
+template <int L>
+inline void store_floats(float* p, typename Lanes<L>::F v) {
+  store(p, v);
+}
+template <int L>
+inline void store_floats(BFloat16* p, typename Lanes<L>::F v) {
+  store(p, narrow<L>(v));
+}
+
 /// The 2x2 windows of L consecutive outputs: x0..x3 are each window's elements in row-major
 /// order, read from input rows r0 and r1 at columns 2j, 2j+1 (2L floats of each row).
 template <int L>
 struct Windows {
   using V = Lanes<L>;
   typename V::F x0, x1, x2, x3;
-  Windows(const float* r0, const float* r1) {
+  /// E: float or BFloat16 (widened exactly).
+  template <class E>
+  Windows(const E* r0, const E* r1) {
     using F = typename V::F;
-    const F a = load<F>(r0), b = load<F>(r0 + L), c = load<F>(r1), d = load<F>(r1 + L);
+    const F a = load_floats<L>(r0), b = load_floats<L>(r0 + L), c = load_floats<L>(r1), d = load_floats<L>(r1 + L);
     x0 = V::even(a, b), x1 = V::odd(a, b), x2 = V::even(c, d), x3 = V::odd(c, d);
   }
 };
 
 /// Interleaves the window columns y0 y1 (top row) and y2 y3 (bottom row) back into rows d0, d1
 /// (2L floats each).
-template <int L>
-inline void store_windows(float* d0, float* d1, typename Lanes<L>::F y0, typename Lanes<L>::F y1,
-                          typename Lanes<L>::F y2, typename Lanes<L>::F y3) {
+template <int L, class E>
+inline void store_windows(E* d0, E* d1, typename Lanes<L>::F y0, typename Lanes<L>::F y1, typename Lanes<L>::F y2,
+                          typename Lanes<L>::F y3) {
   using V = Lanes<L>;
-  store(d0, V::first(y0, y1)), store(d0 + L, V::second(y0, y1));
-  store(d1, V::first(y2, y3)), store(d1 + L, V::second(y2, y3));
+  store_floats<L>(d0, V::first(y0, y1)), store_floats<L>(d0 + L, V::second(y0, y1));
+  store_floats<L>(d1, V::first(y2, y3)), store_floats<L>(d1 + L, V::second(y2, y3));
 }
 
 /// Calls f(start) for blocks of L windows covering [0, n) (requires n >= L): whole blocks,

@@ -12,9 +12,10 @@ namespace ember::kernels {
 inline constexpr uint8_t kReluPoolDead = 4;
 
 /// Training forward of max_pool2d(relu(batch_norm(x)), kernel 2, stride 2) with batch
-/// statistics. x (N,C,H,W) contiguous float32/float64, H,W >= 2, N*H*W >= 2; weight/bias (C)
-/// in x's dtype or null (1 and 0). Writes mean (C), biased var (C) and rstd (C) in the
-/// statistics dtype as BatchNormForward does; out (N,C,H/2,W/2) contiguous in x's dtype; and
+/// statistics. x (N,C,H,W) contiguous float32, float64 or bfloat16 (autocast: read directly
+/// instead of converted), H,W >= 2, N*H*W >= 2. The compute dtype is float64 for float64 x,
+/// else float32: weight/bias (C) in it or null (1 and 0); mean (C), biased var (C) and rstd (C)
+/// written in it as BatchNormForward does; out (N,C,H/2,W/2) contiguous in it; and
 /// code (N,C,H/2,W/2) contiguous uint8: the position (row-major, 0..3) in its 2x2 window of
 /// the first maximum of the normalised values, or kReluPoolDead when that maximum was <= 0.
 using BatchNormReluPoolForwardKernel = void(const TensorArg& x, const TensorArg* weight, const TensorArg* bias,
@@ -22,9 +23,10 @@ using BatchNormReluPoolForwardKernel = void(const TensorArg& x, const TensorArg*
                                             const TensorArg& mean, const TensorArg& var, const TensorArg& rstd);
 inline constexpr const char* kBatchNormReluPoolForward = "batch_norm_relu_pool_forward";
 
-/// Backward of the above: grad (N,C,H/2,W/2) contiguous, code, x, mean and rstd as the forward
-/// left them. Writes, when non-null, dx (N,C,H,W) contiguous, dweight (C) and dbias (C), each in
-/// x's dtype: the gradient reaches each window's winner through the ReLU, then batch norm's
+/// Backward of the above: grad (N,C,H/2,W/2) contiguous in the compute dtype, code, x, mean and
+/// rstd as the forward left them. Writes, when non-null, dx (N,C,H,W) contiguous in x's dtype,
+/// dweight (C) and dbias (C) in the compute dtype: the gradient reaches each window's winner
+/// through the ReLU, then batch norm's
 /// training backward spreads it over the channel.
 using BatchNormReluPoolBackwardKernel = void(const TensorArg& grad, const TensorArg& code, const TensorArg& x,
                                              const TensorArg& mean, const TensorArg& rstd, const TensorArg* weight,
