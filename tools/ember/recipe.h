@@ -23,7 +23,7 @@ struct TrainConfig {
   double weight_decay = -1;  // < 0: the optimizer's default below
   double momentum = 0.9;     // SGD only
   int64_t shift = 2;         // random translation in pixels (augmentation); 0 disables
-  double label_smoothing = 0.1;  // lifts every seed tried to >= 98.65% final (0: 98.3-98.6%)
+  double label_smoothing = 0.1;  // seeds 0-3 end at 98.75-99.05% (without it: 98.3-98.65%)
   std::string device = "cpu";
   std::string precision = "fp32";  // fp32, bf16 (autocast) or fp16 (autocast + loss scaling)
   uint64_t seed = 0;
