@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ember/device.h"
+#include "ember/dtype.h"
 #include "ember/device_info.h"
 #include "ember/error.h"
 
@@ -90,6 +91,12 @@ class Backend {
   virtual BufferAllocator& buffers() = 0;
   virtual Stream& stream() = 0;
   KernelTable& kernels() { return kernels_; }
+  /// Whether this backend's conv2d and fused batch-norm kernels take channels-last activations
+  /// (core/memory_format.h) as well as contiguous NCHW ones. Default: NCHW only.
+  virtual bool takes_channels_last() const { return false; }
+  /// Whether conv2d should produce channels-last outputs of dtype t here, because the kernels
+  /// are faster so (only consulted when takes_channels_last()).
+  virtual bool prefers_channels_last(DType) const { return false; }
 
  private:
   KernelTable kernels_;

@@ -4,6 +4,8 @@
 
 #include "autograd/record.h"
 #include "core/kernels/conv.h"
+#include "core/memory_format.h"
+#include "core/tensor_impl.h"
 #include "ops/autocast.h"
 #include "ops/dispatch.h"
 
@@ -60,6 +62,17 @@ kernels::Conv2dGeometry geometry(const Conv2dParams& p) {
   return kernels::Conv2dGeometry{p.stride, p.padding, p.dilation, p.groups};
 }
 
+/// An activation as the backend's conv kernels take it: as it is when it is contiguous, or
+/// channels-last on a backend that takes that; else a contiguous copy.
+Tensor activation_arg(const Tensor& t, const Backend& b) {
+  return t.is_contiguous() || (b.takes_channels_last() && is_channels_last(t)) ? t : t.contiguous();
+}
+
+/// A new activation of this shape: channels-last when `channels_last`, else contiguous NCHW.
+Tensor new_activation(const Shape& s, DType t, Backend& b, bool channels_last) {
+  return channels_last ? make_empty_channels_last(s, t, b) : make_empty(s, t, b);
+}
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& p) {
@@ -67,10 +80,14 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   Shape out_shape = conv2d_check(x, weight, bias, p);
   const kernels::Conv2dGeometry g = geometry(p);
   Device dev = x.device();
-  Tensor out = make_empty(out_shape, x.dtype(), dev);
+  Backend& be = x.impl()->backend();
+  // Channels-last where the backend's kernels are faster so (bfloat16 on oneDNN); the layout
+  // then flows to the next layers and to the gradients.
+  const bool cl_out = be.takes_channels_last() && be.prefers_channels_last(x.dtype());
+  Tensor out = new_activation(out_shape, x.dtype(), be, cl_out);
   if (out.numel() > 0) {
     NoGradGuard ng;
-    Tensor xc = x.contiguous(), wc = weight.contiguous(), bc = bias.defined() ? bias.contiguous() : Tensor();
+    Tensor xc = activation_arg(x, be), wc = weight.contiguous(), bc = bias.defined() ? bias.contiguous() : Tensor();
     TensorArg ba = bc.defined() ? arg_of(bc) : TensorArg{};
     ops::kernel<kernels::Conv2dForwardKernel>(dev, kernels::kConv2dForward)(arg_of(xc), arg_of(wc),
                                                                              bc.defined() ? &ba : nullptr,
@@ -80,10 +97,13 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     GradList r(3);
     if (!grads[0].defined()) return r;
     Device d = x.device();
-    Tensor go = grads[0].contiguous();
+    Backend& be = x.impl()->backend();
+    Tensor go = activation_arg(grads[0], be);
     bool empty = go.numel() == 0;
     if (x.requires_grad()) {
-      r[0] = make_empty(x.shape(), x.dtype(), d);
+      // The input gradient in the input's layout, so that it meets the layer below as that left it.
+      const bool cl = be.takes_channels_last() && is_channels_last(x) && !x.is_contiguous();
+      r[0] = new_activation(x.shape(), x.dtype(), be, cl);
       if (empty) r[0].fill_(0.0);
       else
         ops::kernel<kernels::Conv2dBackwardInputKernel>(d, kernels::kConv2dBackwardInput)(
@@ -99,7 +119,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
       } else {
         TensorArg gba = want_b ? arg_of(gb) : TensorArg{};
         ops::kernel<kernels::Conv2dBackwardWeightKernel>(d, kernels::kConv2dBackwardWeight)(
-            arg_of(go), arg_of(x.contiguous()), arg_of(gw), want_b ? &gba : nullptr, g);
+            arg_of(go), arg_of(activation_arg(x, be)), arg_of(gw), want_b ? &gba : nullptr, g);
       }
       if (weight.requires_grad()) r[1] = gw;
       r[2] = gb;

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "autograd/record.h"
+#include "core/memory_format.h"
 #include "core/kernels/copy.h"
 #include "ember/random.h"
 #include "ops/dispatch.h"
@@ -146,7 +147,9 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::to(DType t) const {
   if (t == dtype()) return *this;
-  Tensor out = make_empty(shape(), t, device());
+  // A channels-last tensor stays channels-last (autocast converts conv activations this way).
+  Tensor out = is_channels_last(*this) && !is_contiguous() ? make_empty_channels_last(shape(), t, impl()->backend())
+                                                          : make_empty(shape(), t, device());
   copy_same_device(*this, out);
   if (is_floating(t)) {
     DType from = dtype();

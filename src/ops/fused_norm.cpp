@@ -3,6 +3,8 @@
 // and composed from batch_norm, relu and max_pool2d where it does not.
 #include "autograd/record.h"
 #include "core/kernels/fused.h"
+#include "core/memory_format.h"
+#include "core/tensor_impl.h"
 #include "ember/amp.h"
 #include "ember/ops/conv.h"
 #include "ember/ops/norm.h"
@@ -52,13 +54,18 @@ Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, c
   }
 
   const DType cd = stat_dtype(x.dtype());  // the compute dtype: output, statistics, parameters
-  Tensor out = make_empty({N, C, H / 2, W / 2}, cd, dev);
-  Tensor code = make_empty(out.shape(), DType::UInt8, dev);
+  // A channels-last input (a bfloat16 conv's output on the CPU) stays so: output, winner codes
+  // and input gradient share its layout, and the output feeds the next conv without a reorder.
+  Backend& be = x.impl()->backend();
+  const bool cl = be.takes_channels_last() && is_channels_last(x) && !x.is_contiguous();
+  auto activation = [&](const Shape& s, DType t) { return cl ? make_empty_channels_last(s, t, be) : make_empty(s, t, be); };
+  Tensor out = activation({N, C, H / 2, W / 2}, cd);
+  Tensor code = activation(out.shape(), DType::UInt8);
   Tensor mean = make_empty(cs, cd, dev), var = make_empty(cs, cd, dev), rstd = make_empty(cs, cd, dev);
   Tensor xc;
   {
     NoGradGuard ng;
-    xc = x.contiguous();
+    xc = cl ? x : x.contiguous();
     Tensor w = as_param(weight, cd, cs), b = as_param(bias, cd, cs);
     TensorArg wa, ba;
     fwd(arg_of(xc), opt_arg(w, wa), opt_arg(b, ba), eps, arg_of(out), arg_of(code), arg_of(mean), arg_of(var),
@@ -67,14 +74,17 @@ Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, c
   }
   const bool need_x = wants_grad(x), need_w = wants_grad(weight), need_b = wants_grad(bias);
   autograd::record(op, {x, weight, bias}, {out},
-                   [xc = xc.detach(), weight, bias, code, mean, rstd, need_x, need_w, need_b, cd](const std::vector<Tensor>& g) {
+                   [xc = xc.detach(), weight, bias, code, mean, rstd, need_x, need_w, need_b, cd, cl](const std::vector<Tensor>& g) {
                      static const ops::KernelRef<kernels::BatchNormReluPoolBackwardKernel> bwd(
                          kernels::kBatchNormReluPoolBackward);
                      const Device dev = xc.device();
                      const int64_t C = xc.size(1);
-                     Tensor gc = g[0].to(cd).contiguous();
+                     Tensor gc = cl ? to_channels_last(g[0].to(cd)) : g[0].to(cd).contiguous();
                      Tensor w = as_param(weight, cd, {C});
-                     Tensor dx = need_x ? make_empty(xc.shape(), xc.dtype(), dev) : Tensor();
+                     Backend& be = xc.impl()->backend();
+                     Tensor dx = !need_x ? Tensor()
+                                 : cl    ? make_empty_channels_last(xc.shape(), xc.dtype(), be)
+                                         : make_empty(xc.shape(), xc.dtype(), be);
                      Tensor dw = need_w ? make_empty({C}, cd, dev) : Tensor();
                      Tensor db = need_b ? make_empty({C}, cd, dev) : Tensor();
                      TensorArg wa, dxa, dwa, dba;

@@ -20,7 +20,8 @@ void copy_typed(const TensorArg& src, const TensorArg& dst) {
   const Src* s = ptr<const Src>(src);
   Dst* d = ptr<Dst>(dst);
   int64_t n = dst.numel();
-  if (src.contiguous() && dst.contiguous()) {
+  // Both contiguous, or both dense in the same order (two channels-last tensors): a flat loop.
+  if ((src.contiguous() && dst.contiguous()) || (src.strides == dst.strides && dst.dense())) {
     parallel_for(n, kGrainSize, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) d[i] = convert<Dst>(s[i]);
     });

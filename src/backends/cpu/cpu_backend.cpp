@@ -13,6 +13,7 @@
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "backends/cpu/fast_path.h"
 #include "backends/cpu/onednn/precision.h"
 
 namespace ember::cpu {
@@ -203,8 +204,30 @@ class CpuBackend : public Backend {
   }
   BufferAllocator& buffers() override { return alloc_; }
   Stream& stream() override { return stream_; }
+  // The conv kernels (oneDNN and reference) and the fused block take NCHW or NHWC activations.
+  bool takes_channels_last() const override { return true; }
+  // oneDNN's bfloat16 convolutions (AVX512-BF16 brgconv, AMX) run on NHWC: measured on lenet's
+  // convolutions, NHWC without reorders beat blocked nChw16c plus reorders by ~28% in bf16, while
+  // float32's NHWC backward-weights kernel is slower, so float32 stays NCHW.
+  // EMBER_CHANNELS_LAST=0 turns it off (A/B benchmarks).
+  bool prefers_channels_last(DType t) const override {
+    static const bool enabled = [] {
+      const char* v = std::getenv("EMBER_CHANNELS_LAST");
+      return !(v && std::string(v) == "0");
+    }();
+    return enabled && t == DType::BFloat16 && fast_paths_enabled() && bf16_native();
+  }
 
  private:
+  static bool bf16_native() {
+    static const bool native = [] {
+      for (auto& [k, v] : onednn::low_precision_properties())
+        if (k == "bf16") return v.rfind("native", 0) == 0;
+      return false;
+    }();
+    return native;
+  }
+
   CachingHostAllocator alloc_;
   HostStream stream_;
 };

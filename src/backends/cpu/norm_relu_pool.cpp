@@ -5,11 +5,13 @@
 // backward reads only the pooled gradient, the winner codes and x. A channel's planes stay in
 // cache between its passes. float32 and bfloat16 inputs go through the float32 vector blocks of
 // vec2x2.h (bfloat16 widened on load, dx rounded back on store), float64 through plain loops.
+// Channels-last inputs go to norm_relu_pool_nhwc.cpp.
 #include <cmath>
 #include <type_traits>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dispatch.h"
+#include "backends/cpu/norm_relu_pool_nhwc.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/strided.h"
 #include "backends/cpu/vec2x2.h"
@@ -285,6 +287,7 @@ void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& x
 
 void forward_kernel(const TensorArg& x, const TensorArg* w, const TensorArg* b, double eps, const TensorArg& out,
                     const TensorArg& code, const TensorArg& mean, const TensorArg& var, const TensorArg& rstd) {
+  if (!x.contiguous()) return batch_norm_relu_pool_forward_nhwc(x, w, b, eps, out, code, mean, var, rstd);
   switch (x.dtype) {
     case DType::Float32: return forward_typed<float>(x, w, b, eps, out, code, mean, var, rstd);
     case DType::Float64: return forward_typed<double>(x, w, b, eps, out, code, mean, var, rstd);
@@ -296,6 +299,7 @@ void forward_kernel(const TensorArg& x, const TensorArg* w, const TensorArg* b, 
 void backward_kernel(const TensorArg& grad, const TensorArg& code, const TensorArg& x, const TensorArg& mean,
                      const TensorArg& rstd, const TensorArg* w, const TensorArg* dx, const TensorArg* dw,
                      const TensorArg* db) {
+  if (!x.contiguous()) return batch_norm_relu_pool_backward_nhwc(grad, code, x, mean, rstd, w, dx, dw, db);
   switch (x.dtype) {
     case DType::Float32: return backward_typed<float>(grad, code, x, mean, rstd, w, dx, dw, db);
     case DType::Float64: return backward_typed<double>(grad, code, x, mean, rstd, w, dx, dw, db);

@@ -16,9 +16,12 @@ struct Conv2dGeometry {
   int64_t groups = 1;
 };
 
-// Shapes, all operands contiguous and of one floating dtype, numel > 0:
+// Shapes, all operands of one floating dtype, numel > 0:
 //   x (N,C,H,W), w (O,C/groups,kH,kW), bias (O), out (N,O,OH,OW) with
 //   OH = (H + 2*padding[0] - dilation[0]*(kH-1) - 1) / stride[0] + 1 (OW likewise).
+// w and bias are contiguous. The activations x, out, grad_out and grad_x are contiguous NCHW,
+// or, on a backend whose takes_channels_last() is true, each may instead be channels-last
+// (core/memory_format.h), independently of the others.
 
 /// out = conv(x, w) + bias; bias may be nullptr (no bias).
 using Conv2dForwardKernel = void(const TensorArg& x, const TensorArg& w, const TensorArg* bias, const TensorArg& out,

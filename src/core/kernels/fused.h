@@ -11,20 +11,23 @@ namespace ember::kernels {
 /// Winner code of a window whose maximum was <= 0: the ReLU passed no gradient back.
 inline constexpr uint8_t kReluPoolDead = 4;
 
+// Layouts: x is contiguous NCHW, or, on a backend whose takes_channels_last() is true, may be
+// channels-last (core/memory_format.h); out, code, grad and dx then share x's layout.
+
 /// Training forward of max_pool2d(relu(batch_norm(x)), kernel 2, stride 2) with batch
-/// statistics. x (N,C,H,W) contiguous float32, float64 or bfloat16 (autocast: read directly
+/// statistics. x (N,C,H,W) float32, float64 or bfloat16 (autocast: read directly
 /// instead of converted), H,W >= 2, N*H*W >= 2. The compute dtype is float64 for float64 x,
 /// else float32: weight/bias (C) in it or null (1 and 0); mean (C), biased var (C) and rstd (C)
-/// written in it as BatchNormForward does; out (N,C,H/2,W/2) contiguous in it; and
-/// code (N,C,H/2,W/2) contiguous uint8: the position (row-major, 0..3) in its 2x2 window of
+/// written in it as BatchNormForward does; out (N,C,H/2,W/2) in it; and
+/// code (N,C,H/2,W/2) uint8: the position (row-major, 0..3) in its 2x2 window of
 /// the first maximum of the normalised values, or kReluPoolDead when that maximum was <= 0.
 using BatchNormReluPoolForwardKernel = void(const TensorArg& x, const TensorArg* weight, const TensorArg* bias,
                                             double eps, const TensorArg& out, const TensorArg& code,
                                             const TensorArg& mean, const TensorArg& var, const TensorArg& rstd);
 inline constexpr const char* kBatchNormReluPoolForward = "batch_norm_relu_pool_forward";
 
-/// Backward of the above: grad (N,C,H/2,W/2) contiguous in the compute dtype, code, x, mean and
-/// rstd as the forward left them. Writes, when non-null, dx (N,C,H,W) contiguous in x's dtype,
+/// Backward of the above: grad (N,C,H/2,W/2) in the compute dtype, code, x, mean and
+/// rstd as the forward left them. Writes, when non-null, dx (N,C,H,W) in x's dtype,
 /// dweight (C) and dbias (C) in the compute dtype: the gradient reaches each window's winner
 /// through the ReLU, then batch norm's
 /// training backward spreads it over the channel.

@@ -1,6 +1,7 @@
 // TensorArg: how a kernel sees a tensor: device buffer + element offset + dtype + sizes/strides.
 // Kernels never see Tensor or autograd; the buffer is only meaningful to its own backend.
 #pragma once
+#include <vector>
 #include <cstdint>
 
 #include "core/tensor_impl.h"
@@ -25,6 +26,21 @@ struct TensorArg {
       expected *= sizes[i];
     }
     return true;
+  }
+  /// Dense in some order of the dims (contiguous after a permutation, as a channels-last
+  /// tensor): the elements fill numel() consecutive slots from the offset.
+  bool dense() const {
+    int64_t expected = 1;
+    std::vector<bool> used(sizes.size(), false);
+    for (size_t k = 0; k < sizes.size(); ++k) {  // the dim with stride `expected`, innermost first
+      size_t pick = sizes.size();
+      for (size_t i = 0; i < sizes.size(); ++i)
+        if (!used[i] && sizes[i] != 1 && strides[i] == expected) pick = i;
+      if (pick == sizes.size()) break;
+      used[pick] = true;
+      expected *= sizes[pick];
+    }
+    return expected == numel();
   }
 };
 

@@ -1,6 +1,8 @@
 // oneDNN convolution primitives for conv2d (forward, backward data, backward weights). The
-// caller's buffers are plain NCHW / OIHW (GOIHW for groups); each primitive is created with
-// format_tag::any so oneDNN picks its fast blocked layouts (nChw16c, OIhw16i16o, ...), and the
+// caller's weights are plain OIHW (GOIHW for groups) and its activations NCHW or channels-last
+// (NHWC). With NCHW activations each primitive is created with format_tag::any so oneDNN picks
+// its fast blocked layouts (nChw16c, OIhw16i16o, ...); with channels-last ones it runs on NHWC
+// directly (brgconv: no activation reorders). Weights use format_tag::any either way, and the
 // arguments are staged through cached scratch buffers and reorders (StagedArg). Primitives,
 // memory objects and reorders are cached per kind, dtype, shapes and hyper-parameters, so a
 // training loop creates each once; a case oneDNN cannot take is cached too and left to the
@@ -16,6 +18,7 @@
 
 #include "backends/cpu/onednn/onednn_common.h"
 #include "backends/cpu/onednn/staging.h"
+#include "core/memory_format.h"
 
 namespace ember::cpu::onednn {
 namespace {
@@ -36,17 +39,35 @@ struct ConvDescs {
   dnnl::memory::dims strides, dilates, pad_l, pad_r;
 };
 
+/// Strictly channels-last: NHWC and not also plain NCHW (as a one-channel tensor is both).
+bool strictly_channels_last(const TensorArg& a) { return is_channels_last(a) && !a.contiguous(); }
+
+/// The layouts of a call's activations (x and out: the primitive's src and dst), part of the key.
+/// When either is strictly channels-last the primitive itself runs on NHWC (oneDNN's brgconv);
+/// otherwise on the blocked layouts it picks. An activation that is both NCHW and NHWC is
+/// described as whichever the primitive uses, so it needs no reorder.
+struct Layouts {
+  bool nhwc_prim, x_nhwc, out_nhwc;
+  Layouts(const TensorArg& x, const TensorArg& out)
+      : nhwc_prim(strictly_channels_last(x) || strictly_channels_last(out)),
+        x_nhwc(nhwc_prim ? is_channels_last(x) : strictly_channels_last(x)),
+        out_nhwc(nhwc_prim ? is_channels_last(out) : strictly_channels_last(out)) {}
+};
+
 ConvDescs describe(const TensorArg& x, const TensorArg& w, const TensorArg& out, bool with_bias,
                    const Conv2dGeometry& g, dnnl::memory::data_type dt) {
   ConvDescs d;
+  const Layouts l(x, out);
   const int64_t O = w.sizes[0], G = g.groups;
-  d.src = dnnl::memory::desc({x.sizes[0], x.sizes[1], x.sizes[2], x.sizes[3]}, dt, tag::nchw);
-  d.dst = dnnl::memory::desc({out.sizes[0], out.sizes[1], out.sizes[2], out.sizes[3]}, dt, tag::nchw);
+  d.src = dnnl::memory::desc({x.sizes[0], x.sizes[1], x.sizes[2], x.sizes[3]}, dt, l.x_nhwc ? tag::nhwc : tag::nchw);
+  d.dst = dnnl::memory::desc({out.sizes[0], out.sizes[1], out.sizes[2], out.sizes[3]}, dt,
+                             l.out_nhwc ? tag::nhwc : tag::nchw);
   if (G == 1) d.wei = dnnl::memory::desc({O, w.sizes[1], w.sizes[2], w.sizes[3]}, dt, tag::oihw);
   else d.wei = dnnl::memory::desc({G, O / G, w.sizes[1], w.sizes[2], w.sizes[3]}, dt, tag::goihw);
-  d.any_src = dnnl::memory::desc(d.src.dims(), dt, tag::any);
+  const tag act = l.nhwc_prim ? tag::nhwc : tag::any;
+  d.any_src = dnnl::memory::desc(d.src.dims(), dt, act);
   d.any_wei = dnnl::memory::desc(d.wei.dims(), dt, tag::any);
-  d.any_dst = dnnl::memory::desc(d.dst.dims(), dt, tag::any);
+  d.any_dst = dnnl::memory::desc(d.dst.dims(), dt, act);
   d.with_bias = with_bias;
   if (with_bias) d.bias = dnnl::memory::desc({O}, dt, tag::a);
   d.strides = {g.stride[0], g.stride[1]};
@@ -165,6 +186,8 @@ Entry& lookup(Kind kind, const TensorArg& x, const TensorArg& w, const TensorArg
   std::vector<int64_t> key{static_cast<int64_t>(kind), static_cast<int64_t>(x.dtype), with_bias, g.groups,
                            g.stride[0], g.stride[1], g.padding[0], g.padding[1], g.dilation[0], g.dilation[1]};
   for (const Shape* s : {&x.sizes, &w.sizes, &out.sizes}) key.insert(key.end(), s->begin(), s->end());
+  const Layouts l(x, out);
+  key.insert(key.end(), {l.nhwc_prim, l.x_nhwc, l.out_nhwc});
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
