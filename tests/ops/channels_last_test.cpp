@@ -51,6 +51,18 @@ TEST(ChannelsLast, LayoutHelpers) {
   Tensor z = to_channels_last(zeros({2, 3, 4, 5}, kFloat64));
   z.copy_(y);
   EXPECT_ALLCLOSE(z, x, 0, 0);
+  // Across layouts, with and without a dtype conversion, for channel counts below, at and
+  // across the copy's 16-channel tiles.
+  for (int64_t C : {3, 16, 20}) {
+    Tensor a = uniform({2, C, 3, 5}, -1, 1, 30 + C);
+    Tensor cl = to_channels_last(zeros({2, C, 3, 5}, kFloat32));
+    cl.copy_(a);
+    EXPECT_ALLCLOSE(cl, a.to(kFloat32), 0, 0);
+    EXPECT_ALLCLOSE(cl.contiguous(), a.to(kFloat32), 0, 0);
+    Tensor back = zeros({2, C, 3, 5}, kFloat64);
+    back.copy_(cl);
+    EXPECT_ALLCLOSE(back, a.to(kFloat32).to(kFloat64), 0, 0);
+  }
   EXPECT_EMBER_ERROR(to_channels_last(zeros({2, 3, 4})), "4-D");
 }
 
