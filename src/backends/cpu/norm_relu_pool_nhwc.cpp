@@ -1,7 +1,8 @@
 // CPU kernels of the fused block max_pool2d(relu(batch_norm(x)), 2) for channels-last x (NHWC in
 // memory), the layout bfloat16 convolutions produce here (core/memory_format.h). Same contract
 // and results as the NCHW kernels of norm_relu_pool.cpp, but every loop runs over a pixel's
-// contiguous channels, in vector blocks of 8 channels (vec2x2.h's float/bfloat16 loads); pixels are split among threads, and
+// contiguous channels, in vector blocks of 8 channels (vec2x2.h's float/bfloat16 loads)
+// with the pixels of a row inside each block; pixels are split among threads, and
 // the per-channel sums are reduced over a fixed partition of rows, in order, so a result does
 // not depend on the thread count.
 #include "backends/cpu/norm_relu_pool_nhwc.h"
@@ -63,118 +64,150 @@ std::vector<T> param(const TensorArg* a, int64_t C, T dflt) {
   return v;
 }
 
-/// Vector blocks of 8 channels when the arithmetic is float32 and C is a multiple of 8
-/// (bfloat16 widened on load, rounded on store by vec2x2.h's helpers); else plain loops.
-template <class T>
-inline bool vectorised(int64_t C) {
-  return std::is_same_v<T, float> && C % 8 == 0;
-}
-using V = vec::Lanes<8>;
-using F = V::F;
-using I = V::I;
-
-/// Adds d = x - shift and d*d of one pixel's C channels to acc[0..C) and acc[C..2C).
-template <class E, class T>
-inline void moments_pixel(const E* p, const T* sh, T* acc, int64_t C) {
+/// Runs fn.template operator()<L>() with vector blocks of L = 8 channels when C is a multiple
+/// of 8 and the arithmetic is float32, and returns true; false when the caller must take
+/// its plain loops (float64, or C not a multiple of 8). Each row helper below runs its channel
+/// blocks outermost and the pixels of the row inside, so per-channel parameters and sums stay
+/// in registers; bfloat16 is widened on load and rounded on store (vec2x2.h).
+template <class T, class Fn>
+inline bool with_lanes(int64_t C, Fn&& fn) {
   if constexpr (std::is_same_v<T, float>) {
-    if (vectorised<T>(C)) {
-      for (int64_t c = 0; c < C; c += 8) {
-        const F d = vec::load_floats<8>(p + c) - vec::load<F>(sh + c);
-        vec::store(acc + c, vec::load<F>(acc + c) + d);
-        vec::store(acc + C + c, vec::load<F>(acc + C + c) + d * d);
-      }
-      return;
-    }
+    if (C % 8 == 0) return fn.template operator()<8>(), true;
   }
-  for (int64_t c = 0; c < C; ++c) {
-    const T d = static_cast<T>(p[c]) - sh[c];
-    acc[c] += d;
-    acc[C + c] += d * d;
-  }
+  return false;
 }
 
-/// One output pixel: the four inputs p0..p3 (window order) normalised, the first maximum through
-/// the ReLU to o, and its winner code (kReluPoolDead when <= 0; a NaN stays visible, at 3).
+/// Adds d = x - shift and d*d over the W pixels of one row to acc[0..C) and acc[C..2C).
 template <class E, class T>
-inline void pool_pixel(const E* p0, const E* p1, const E* p2, const E* p3, const T* sc, const T* bi, T* o,
-                       uint8_t* k, int64_t C) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (vectorised<T>(C)) {
-      for (int64_t c = 0; c < C; c += 8) {
-        const F s = vec::load<F>(sc + c), b = vec::load<F>(bi + c);
-        const F v0 = vec::load_floats<8>(p0 + c) * s + b, v1 = vec::load_floats<8>(p1 + c) * s + b;
-        const F v2 = vec::load_floats<8>(p2 + c) * s + b, v3 = vec::load_floats<8>(p3 + c) * s + b;
-        const F m01 = v1 > v0 ? v1 : v0, m23 = v3 > v2 ? v3 : v2;
-        const F best = m23 > m01 ? m23 : m01;
-        const I win = v0 == best ? I{} : v1 == best ? I{} + 1 : v2 == best ? I{} + 2 : I{} + 3;
-        const I live = (best > 0) | (best != best);
-        vec::store(o + c, live ? best : F{});
-        vec::store(k + c, __builtin_convertvector(live ? win : I{} + kReluPoolDead, V::B));
-      }
-      return;
-    }
-  }
-  for (int64_t c = 0; c < C; ++c) {
-    const T v0 = static_cast<T>(p0[c]) * sc[c] + bi[c], v1 = static_cast<T>(p1[c]) * sc[c] + bi[c];
-    const T v2 = static_cast<T>(p2[c]) * sc[c] + bi[c], v3 = static_cast<T>(p3[c]) * sc[c] + bi[c];
-    const T m01 = v1 > v0 ? v1 : v0, m23 = v3 > v2 ? v3 : v2;
-    const T best = m23 > m01 ? m23 : m01;
-    const uint8_t win = v0 == best ? 0 : v1 == best ? 1 : v2 == best ? 2 : 3;
-    const bool live = best > 0 || best != best;
-    o[c] = live ? best : T(0);
-    k[c] = live ? win : kReluPoolDead;
-  }
-}
-
-/// Adds the gradient g of one output pixel's winners and g*(x - m) to acc[0..C) and acc[C..2C).
-template <class E, class T>
-inline void winner_pixel(const E* p0, const E* p1, const E* p2, const E* p3, const T* g, const uint8_t* k,
-                         const T* m, T* acc, int64_t C) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (vectorised<T>(C)) {
-      for (int64_t c = 0; c < C; c += 8) {
-        const I kv = __builtin_convertvector(vec::load<V::B>(k + c), I);
-        const F x0 = vec::load_floats<8>(p0 + c), x1 = vec::load_floats<8>(p1 + c);
-        const F x2 = vec::load_floats<8>(p2 + c), x3 = vec::load_floats<8>(p3 + c);
-        const F xw = kv == 0 ? x0 : kv == 1 ? x1 : kv == 2 ? x2 : x3;
-        const F gv = kv == kReluPoolDead ? F{} : vec::load<F>(g + c);
-        vec::store(acc + c, vec::load<F>(acc + c) + gv);
-        vec::store(acc + C + c, vec::load<F>(acc + C + c) + gv * (xw - vec::load<F>(m + c)));
-      }
-      return;
-    }
-  }
-  for (int64_t c = 0; c < C; ++c) {
-    const uint8_t kk = k[c];
-    const T xw = static_cast<T>(kk == 0 ? p0[c] : kk == 1 ? p1[c] : kk == 2 ? p2[c] : p3[c]);
-    const T gv = kk == kReluPoolDead ? T(0) : g[c];
-    acc[c] += gv;
-    acc[C + c] += gv * (xw - m[c]);
-  }
-}
-
-/// dx of one input pixel: bx*(x - m) + c0, plus a*g where this pixel (window position pos) won;
-/// g and k null for a pixel no window covers.
-template <class E, class T>
-inline void dx_pixel(const E* p, E* d, const T* g, const uint8_t* k, uint8_t pos, const T* m, const T* a,
-                     const T* bx, const T* c0, int64_t C) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (vectorised<T>(C)) {
-      for (int64_t c = 0; c < C; c += 8) {
-        F y = vec::load<F>(bx + c) * (vec::load_floats<8>(p + c) - vec::load<F>(m + c)) + vec::load<F>(c0 + c);
-        if (g) {
-          const I kv = __builtin_convertvector(vec::load<V::B>(k + c), I);
-          y += kv == static_cast<int32_t>(pos) ? vec::load<F>(a + c) * vec::load<F>(g + c) : F{};
+inline void moments_row(const E* row, int64_t W, int64_t C, const T* sh, T* acc) {
+  if (with_lanes<T>(C, [&]<int L>() {
+        using F = typename vec::Lanes<L>::F;
+        for (int64_t c = 0; c < C; c += L) {
+          const F s0 = vec::load<F>(sh + c);
+          F s{}, q{};
+          for (int64_t w = 0; w < W; ++w) {
+            const F d = vec::load_floats<L>(row + w * C + c) - s0;
+            s += d, q += d * d;
+          }
+          vec::store(acc + c, vec::load<F>(acc + c) + s);
+          vec::store(acc + C + c, vec::load<F>(acc + C + c) + q);
         }
-        vec::store_floats<8>(d + c, y);
-      }
-      return;
+      }))
+    return;
+  for (int64_t w = 0; w < W; ++w)
+    for (int64_t c = 0; c < C; ++c) {
+      const T d = static_cast<T>(row[w * C + c]) - sh[c];
+      acc[c] += d, acc[C + c] += d * d;
+    }
+}
+
+/// One output row of OW pixels over input rows r0, r1: each window's four inputs normalised,
+/// the first maximum through the ReLU to o, its winner code to k (kReluPoolDead when <= 0; a
+/// NaN stays visible, at position 3, as in the NCHW vector kernels).
+template <class E, class T>
+inline void pool_row(const E* r0, const E* r1, int64_t OW, int64_t C, const T* sc, const T* bi, T* o, uint8_t* k) {
+  if (with_lanes<T>(C, [&]<int L>() {
+        using V = vec::Lanes<L>;
+        using F = typename V::F;
+        using I = typename V::I;
+        for (int64_t c = 0; c < C; c += L) {
+          const F s = vec::load<F>(sc + c), b = vec::load<F>(bi + c);
+          for (int64_t ow = 0; ow < OW; ++ow) {
+            const E *p0 = r0 + 2 * ow * C + c, *p2 = r1 + 2 * ow * C + c;
+            const F v0 = vec::load_floats<L>(p0) * s + b, v1 = vec::load_floats<L>(p0 + C) * s + b;
+            const F v2 = vec::load_floats<L>(p2) * s + b, v3 = vec::load_floats<L>(p2 + C) * s + b;
+            const F m01 = v1 > v0 ? v1 : v0, m23 = v3 > v2 ? v3 : v2;
+            const F best = m23 > m01 ? m23 : m01;
+            const I win = v0 == best ? I{} : v1 == best ? I{} + 1 : v2 == best ? I{} + 2 : I{} + 3;
+            const I live = (best > 0) | (best != best);
+            vec::store(o + ow * C + c, live ? best : F{});
+            vec::store(k + ow * C + c, __builtin_convertvector(live ? win : I{} + kReluPoolDead, typename V::B));
+          }
+        }
+      }))
+    return;
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    const E *p0 = r0 + 2 * ow * C, *p1 = p0 + C, *p2 = r1 + 2 * ow * C, *p3 = p2 + C;
+    for (int64_t c = 0; c < C; ++c) {
+      const T v0 = static_cast<T>(p0[c]) * sc[c] + bi[c], v1 = static_cast<T>(p1[c]) * sc[c] + bi[c];
+      const T v2 = static_cast<T>(p2[c]) * sc[c] + bi[c], v3 = static_cast<T>(p3[c]) * sc[c] + bi[c];
+      const T m01 = v1 > v0 ? v1 : v0, m23 = v3 > v2 ? v3 : v2;
+      const T best = m23 > m01 ? m23 : m01;
+      const uint8_t win = v0 == best ? 0 : v1 == best ? 1 : v2 == best ? 2 : 3;
+      const bool live = best > 0 || best != best;
+      o[ow * C + c] = live ? best : T(0);
+      k[ow * C + c] = live ? win : kReluPoolDead;
     }
   }
-  for (int64_t c = 0; c < C; ++c) {
-    const T win = g && k[c] == pos ? a[c] * g[c] : T(0);
-    d[c] = static_cast<E>(bx[c] * (static_cast<T>(p[c]) - m[c]) + c0[c] + win);
+}
+
+/// Adds, over one output row, the gradient g reaching each window's winner and g*(x - m) to
+/// acc[0..C) and acc[C..2C) (a dead window contributes 0).
+template <class E, class T>
+inline void winner_row(const E* r0, const E* r1, const T* g, const uint8_t* k, int64_t OW, int64_t C, const T* m,
+                       T* acc) {
+  if (with_lanes<T>(C, [&]<int L>() {
+        using V = vec::Lanes<L>;
+        using F = typename V::F;
+        using I = typename V::I;
+        for (int64_t c = 0; c < C; c += L) {
+          const F mv = vec::load<F>(m + c);
+          F sg{}, sgd{};
+          for (int64_t ow = 0; ow < OW; ++ow) {
+            const E *p0 = r0 + 2 * ow * C + c, *p2 = r1 + 2 * ow * C + c;
+            const I kv = __builtin_convertvector(vec::load<typename V::B>(k + ow * C + c), I);
+            const F x0 = vec::load_floats<L>(p0), x1 = vec::load_floats<L>(p0 + C);
+            const F x2 = vec::load_floats<L>(p2), x3 = vec::load_floats<L>(p2 + C);
+            const F xw = kv == 0 ? x0 : kv == 1 ? x1 : kv == 2 ? x2 : x3;
+            const F gv = kv == kReluPoolDead ? F{} : vec::load<F>(g + ow * C + c);
+            sg += gv, sgd += gv * (xw - mv);
+          }
+          vec::store(acc + c, vec::load<F>(acc + c) + sg);
+          vec::store(acc + C + c, vec::load<F>(acc + C + c) + sgd);
+        }
+      }))
+    return;
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    const E *p0 = r0 + 2 * ow * C, *p1 = p0 + C, *p2 = r1 + 2 * ow * C, *p3 = p2 + C;
+    for (int64_t c = 0; c < C; ++c) {
+      const uint8_t kk = k[ow * C + c];
+      const T xw = static_cast<T>(kk == 0 ? p0[c] : kk == 1 ? p1[c] : kk == 2 ? p2[c] : p3[c]);
+      const T gv = kk == kReluPoolDead ? T(0) : g[ow * C + c];
+      acc[c] += gv, acc[C + c] += gv * (xw - m[c]);
+    }
   }
+}
+
+/// dx of one input row of W pixels: bx*(x - m) + c0, plus a*g where a pixel won its window. The
+/// first `covered` pixels lie in windows (g and k: the output row, hbit: the row's place in its
+/// windows); the rest (an odd last column, or all of an odd last row) in none.
+template <class E, class T>
+inline void dx_row(const E* xr, E* dr, int64_t W, int64_t covered, int64_t C, const T* g, const uint8_t* k,
+                   int hbit, const T* m, const T* a, const T* bx, const T* c0) {
+  if (with_lanes<T>(C, [&]<int L>() {
+        using V = vec::Lanes<L>;
+        using F = typename V::F;
+        using I = typename V::I;
+        for (int64_t c = 0; c < C; c += L) {
+          const F mv = vec::load<F>(m + c), av = vec::load<F>(a + c), bv = vec::load<F>(bx + c), cv = vec::load<F>(c0 + c);
+          for (int64_t w = 0; w < covered; ++w) {
+            const int64_t o = (w / 2) * C + c;
+            const I kv = __builtin_convertvector(vec::load<typename V::B>(k + o), I);
+            const F y = bv * (vec::load_floats<L>(xr + w * C + c) - mv) + cv +
+                        (kv == static_cast<int32_t>(hbit * 2 + (w & 1)) ? av * vec::load<F>(g + o) : F{});
+            vec::store_floats<L>(dr + w * C + c, y);
+          }
+          for (int64_t w = covered; w < W; ++w)
+            vec::store_floats<L>(dr + w * C + c, bv * (vec::load_floats<L>(xr + w * C + c) - mv) + cv);
+        }
+      }))
+    return;
+  for (int64_t w = 0; w < W; ++w)
+    for (int64_t c = 0; c < C; ++c) {
+      const int64_t o = (w / 2) * C + c;
+      const T win = w < covered && k[o] == hbit * 2 + (w & 1) ? a[c] * g[o] : T(0);
+      dr[w * C + c] = static_cast<E>(bx[c] * (static_cast<T>(xr[w * C + c]) - m[c]) + c0[c] + win);
+    }
 }
 
 template <class E>
@@ -192,8 +225,7 @@ void forward_typed(const TensorArg& xa, const TensorArg* wa, const TensorArg* ba
   for (auto& s : shift) s /= static_cast<T>(g.W);
   const T* sh = shift.data();
   auto sums = channel_sums<T>(g.N * g.H, C, WC, [&](int64_t r, T* acc) {
-    const E* row = x + r * WC;
-    for (int64_t w = 0; w < g.W; ++w) moments_pixel(row + w * C, sh, acc, C);
+    moments_row(x + r * WC, g.W, C, sh, acc);
   });
   const double M = static_cast<double>(g.N * g.H * g.W);
   const std::vector<T> wt = param<T>(wa, C, T(1)), bs = param<T>(ba, C, T(0));
@@ -219,12 +251,7 @@ void forward_typed(const TensorArg& xa, const TensorArg* wa, const TensorArg* ba
                    const int64_t n = t / g.OH, oh = t % g.OH;
                    const E* r0 = x + (n * g.H + 2 * oh) * WC;
                    const E* r1 = r0 + WC;
-                   T* o = out + t * g.OW * C;
-                   uint8_t* k = code + t * g.OW * C;
-                   for (int64_t ow = 0; ow < g.OW; ++ow) {
-                     const E *p0 = r0 + 2 * ow * C, *p2 = r1 + 2 * ow * C;
-                     pool_pixel(p0, p0 + C, p2, p2 + C, sc, bi, o + ow * C, k + ow * C, C);
-                   }
+                   pool_row(r0, r1, g.OW, C, sc, bi, out + t * g.OW * C, code + t * g.OW * C);
                  }
                });
 }
@@ -247,10 +274,7 @@ void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& x
     const int64_t n = t / g.OH, oh = t % g.OH;
     const E* r0 = x + (n * g.H + 2 * oh) * WC;
     const E* r1 = r0 + WC;
-    for (int64_t ow = 0; ow < g.OW; ++ow) {
-      const E *p0 = r0 + 2 * ow * C, *p2 = r1 + 2 * ow * C;
-      winner_pixel(p0, p0 + C, p2, p2 + C, grad + t * OWC + ow * C, code + t * OWC + ow * C, m, acc, C);
-    }
+    winner_row(r0, r1, grad + t * OWC, code + t * OWC, g.OW, C, m, acc);
   });
   const std::vector<T> wt = param<T>(wa, C, T(1));
   const double M = static_cast<double>(g.N * g.H * g.W);
@@ -270,17 +294,10 @@ void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& x
   parallel_for(g.N * g.H, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, WC)), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
       const int64_t n = r / g.H, h = r % g.H;
-      const bool pooled_row = h < 2 * g.OH;
-      const E* xr = x + r * WC;
-      E* dr = dx + r * WC;
-      const int64_t orow = (n * g.OH + h / 2) * OWC;
-      for (int64_t w = 0; w < g.W; ++w) {
-        const bool covered = pooled_row && w < 2 * g.OW;  // else an odd last row or column
-        const uint8_t pos = static_cast<uint8_t>((h & 1) * 2 + (w & 1));
-        const int64_t o = orow + (w / 2) * C;
-        dx_pixel(xr + w * C, dr + w * C, covered ? grad + o : nullptr, covered ? code + o : nullptr, pos, m, av, bv,
-                 cv, C);
-      }
+      const bool pooled_row = h < 2 * g.OH;  // else an odd last row: no window covers it
+      const int64_t orow = pooled_row ? (n * g.OH + h / 2) * OWC : 0;
+      dx_row(x + r * WC, dx + r * WC, g.W, pooled_row ? 2 * g.OW : 0, C, grad + orow, code + orow,
+             static_cast<int>(h & 1), m, av, bv, cv);
     }
   });
 }
