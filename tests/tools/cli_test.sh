@@ -31,5 +31,8 @@ fi
 check "unknown flag exits 2" 2 "$EMBER" device --no-such-flag
 echo "$out" | grep -q "no-such-flag" || { echo "FAIL error names the flag"; fail=1; }
 check "unknown command exits 2" 2 "$EMBER" frobnicate
+echo "$out" | grep -q "unknown command 'frobnicate'" || { echo "FAIL error names the command: $out"; fail=1; }
+check "unknown top-level flag exits 2" 2 "$EMBER" --bogus
+echo "$out" | grep -q "unknown option '--bogus'" || { echo "FAIL error names the top-level flag: $out"; fail=1; }
 check "no command exits 2" 2 "$EMBER"
 exit $fail

@@ -2,6 +2,7 @@
 // failures to exit codes: 2 for bad usage (unknown flag, bad value), 1 for runtime errors.
 #include <cstdio>
 #include <iostream>
+#include <string>
 #include <vector>
 
 #include "commands.h"
@@ -10,6 +11,25 @@
 #ifndef EMBER_VERSION
 #define EMBER_VERSION "0.0.0"
 #endif
+
+namespace {
+
+/// The error for a first argument that is neither a command nor a top-level flag, or "" when it
+/// is fine. CLI11 would only say "A subcommand is required" for `ember --bogus` or `ember bogus`.
+std::string first_argument_error(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2) return "";
+  const std::string a = argv[1];
+  if (a == "-h" || a == "--help" || a == "--help-all" || a == "--version") return "";
+  std::string names;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    if (sub->get_name() == a) return "";
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+  }
+  if (!a.empty() && a[0] == '-') return "unknown option '" + a + "' (options go after the command: ember <command> " + a + ")";
+  return "unknown command '" + a + "' (commands: " + names + ")";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"ember: train, evaluate and benchmark neural networks in C++ (CPU, OpenCL and CUDA devices)"};
@@ -21,6 +41,10 @@ int main(int argc, char** argv) {
   std::vector<Command> commands = {add_train_command(app), add_eval_command(app), add_predict_command(app),
                                    add_data_command(app), add_bench_command(app), add_device_command(app)};
 
+  if (const std::string err = first_argument_error(app, argc, argv); !err.empty()) {
+    std::fprintf(stderr, "ember: error: %s\nRun 'ember --help' for usage.\n", err.c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
