@@ -41,6 +41,10 @@ python3 -c "import sys; a,b=$acc_a,$acc_b; sys.exit(0 if abs(a-b) <= 0.002 else 
 [ "$(wc -l <"$WORK/b/metrics.jsonl")" -eq 2 ] || { echo "FAIL metrics.jsonl should have one line per epoch"; fail=1; }
 head -c 8 "$WORK/b/curves.png" | od -An -tx1 | grep -q "89 50 4e 47" || { echo "FAIL curves.png is not a PNG"; fail=1; }
 
+# 3b. Resuming with another length of the one-cycle schedule is refused up front, naming the flag.
+out=$("$EMBER" train "${COMMON[@]}" --epochs 3 --out "$WORK/b" --resume 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q -- "--epochs 2" || { echo "FAIL resume with other --epochs should exit 1 naming it: $rc $out"; fail=1; }
+
 # 4. eval reproduces the final accuracy exactly.
 acc_eval=$("$EMBER" eval --model lenet --weights "$WORK/b/model.safetensors" --dataset mnist --data-dir "$DATA" --json | json_field accuracy)
 [ "$acc_eval" = "$acc_b" ] || { echo "FAIL eval accuracy $acc_eval != training's $acc_b"; fail=1; }

@@ -9,6 +9,7 @@
 // Evaluation always runs in float32.
 #include "training.h"
 
+#include <algorithm>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -89,14 +90,32 @@ void save(const std::string& path, const nn::Module& model, const optim::Optimiz
   io::save_checkpoint(path, ck);
 }
 
+/// Throws when c would run a learning-rate schedule of another length than the checkpoint's run:
+/// the saved schedule would be stretched or run past its end (onecycle refuses to).
+void check_schedule_length(const std::string& path, const std::string& saved_config, const TrainConfig& c) {
+  if (c.schedule == "none") return;
+  const nlohmann::json saved = nlohmann::json::parse(saved_config, nullptr, false);
+  if (saved.is_discarded()) EMBER_FAIL("checkpoint ", path, " has a malformed config");
+  const nlohmann::json now = c.to_json();
+  for (const char* k : {"schedule", "epochs", "batch_size", "train_limit"}) {
+    if (!saved.contains(k) || saved[k] == now[k]) continue;
+    std::string flag = k;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    EMBER_FAIL("checkpoint ", path, " was written with --", flag, " ", saved[k].dump(), " but this run has ", now[k].dump(),
+               "; the ", c.schedule, " learning-rate schedule was laid out for the saved run's length. Resume with --",
+               flag, " ", saved[k].dump(), ", or train into a new --out");
+  }
+}
+
 RunState restore(const std::string& path, nn::Module& model, optim::Optimizer& opt, optim::LRScheduler* sched,
-                 amp::GradScaler& scaler) {
+                 amp::GradScaler& scaler, const TrainConfig& c) {
   io::Checkpoint ck = io::load_checkpoint(path);
   auto meta = [&](const char* k) -> const std::string& {
     auto it = ck.meta.find(k);
     EMBER_CHECK(it != ck.meta.end(), "checkpoint ", path, " lacks '", k, "'; it was not written by ember train");
     return it->second;
   };
+  check_schedule_length(path, meta("config"), c);
   model.load_state_dict(ck.model);
   opt.load_state_dict(ck.optimizer);
   optim::StateDict sched_state, scaler_state;  // the scheduler section holds both
@@ -159,7 +178,7 @@ TrainSummary run_training(const TrainConfig& c, std::FILE* log) {
   summary.precision = amp::precision_name(precision);
   summary.precision_support = support.detail;
   if (c.resume && fs::exists(ckpt_path)) {
-    s = restore(ckpt_path, *model, *opt, sched.get(), scaler);
+    s = restore(ckpt_path, *model, *opt, sched.get(), scaler, c);
     summary.resumed = true;
     std::fprintf(log, "resuming from %s: epoch %lld, batch %lld (step %lld)\n", ckpt_path.c_str(),
                  static_cast<long long>(s.epoch + 1), static_cast<long long>(s.batch), static_cast<long long>(s.step));
