@@ -42,7 +42,9 @@ python3 -c "import sys; a,b=$acc_a,$acc_b; sys.exit(0 if abs(a-b) <= 0.002 else 
 head -c 8 "$WORK/b/curves.png" | od -An -tx1 | grep -q "89 50 4e 47" || { echo "FAIL curves.png is not a PNG"; fail=1; }
 
 # 3b. Resuming with another length of the one-cycle schedule is refused up front, naming the flag.
-out=$("$EMBER" train "${COMMON[@]}" --epochs 3 --out "$WORK/b" --resume 2>&1); rc=$?
+LONGER=("${COMMON[@]/#2/3}")  # COMMON with --epochs 3 (its only argument that is exactly "2")
+[ "${LONGER[*]}" != "${COMMON[*]}" ] || { echo "FAIL test setup: --epochs not replaced"; fail=1; }
+out=$("$EMBER" train "${LONGER[@]}" --out "$WORK/b" --resume 2>&1); rc=$?
 [ $rc -eq 1 ] && echo "$out" | grep -q -- "--epochs 2" || { echo "FAIL resume with other --epochs should exit 1 naming it: $rc $out"; fail=1; }
 
 # 4. eval reproduces the final accuracy exactly.
