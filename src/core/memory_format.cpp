@@ -31,6 +31,14 @@ Tensor make_empty_channels_last(const Shape& nchw, DType t, Backend& b) {
   return make_view(flat, nchw, std::move(strides), 0);
 }
 
+Tensor make_empty_activation(const Shape& nchw, DType t, Backend& b, bool channels_last) {
+  return channels_last ? make_empty_channels_last(nchw, t, b) : make_empty(nchw, t, b);
+}
+
+bool keeps_channels_last(const Tensor& t) {
+  return t.defined() && t.impl()->backend().takes_channels_last() && is_channels_last(t) && !t.is_contiguous();
+}
+
 Tensor to_channels_last(const Tensor& t) {
   EMBER_CHECK(t.defined() && t.dim() == 4, "to_channels_last: needs a 4-D tensor, got ",
               t.defined() ? shape_str(t.shape()) : std::string("an undefined tensor"));

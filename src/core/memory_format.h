@@ -22,6 +22,14 @@ Shape channels_last_strides(const Shape& nchw);
 /// A new channels-last tensor of logical shape nchw (4-D), uninitialised, on backend b.
 Tensor make_empty_channels_last(const Shape& nchw, DType t, Backend& b);
 
+/// A new uninitialised activation of logical shape nchw: channels-last when channels_last, else
+/// contiguous NCHW.
+Tensor make_empty_activation(const Shape& nchw, DType t, Backend& b, bool channels_last);
+
+/// Whether t is strictly channels-last (not also plain NCHW) on a backend whose conv and fused
+/// kernels take that layout: the ops then keep it for their outputs and gradients.
+bool keeps_channels_last(const Tensor& t);
+
 /// t itself when it is channels-last, else a channels-last copy (recorded for autograd as a
 /// copy). Requires a 4-D tensor.
 Tensor to_channels_last(const Tensor& t);

@@ -68,11 +68,6 @@ Tensor activation_arg(const Tensor& t, const Backend& b) {
   return t.is_contiguous() || (b.takes_channels_last() && is_channels_last(t)) ? t : t.contiguous();
 }
 
-/// A new activation of this shape: channels-last when `channels_last`, else contiguous NCHW.
-Tensor new_activation(const Shape& s, DType t, Backend& b, bool channels_last) {
-  return channels_last ? make_empty_channels_last(s, t, b) : make_empty(s, t, b);
-}
-
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& p) {
@@ -84,7 +79,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   // Channels-last where the backend's kernels are faster so (bfloat16 on oneDNN); the layout
   // then flows to the next layers and to the gradients.
   const bool cl_out = be.takes_channels_last() && be.prefers_channels_last(x.dtype());
-  Tensor out = new_activation(out_shape, x.dtype(), be, cl_out);
+  Tensor out = make_empty_activation(out_shape, x.dtype(), be, cl_out);
   if (out.numel() > 0) {
     NoGradGuard ng;
     Tensor xc = activation_arg(x, be), wc = weight.contiguous(), bc = bias.defined() ? bias.contiguous() : Tensor();
@@ -102,8 +97,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     bool empty = go.numel() == 0;
     if (x.requires_grad()) {
       // The input gradient in the input's layout, so that it meets the layer below as that left it.
-      const bool cl = be.takes_channels_last() && is_channels_last(x) && !x.is_contiguous();
-      r[0] = new_activation(x.shape(), x.dtype(), be, cl);
+      r[0] = make_empty_activation(x.shape(), x.dtype(), be, keeps_channels_last(x));
       if (empty) r[0].fill_(0.0);
       else
         ops::kernel<kernels::Conv2dBackwardInputKernel>(d, kernels::kConv2dBackwardInput)(

@@ -57,10 +57,9 @@ Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, c
   // A channels-last input (a bfloat16 conv's output on the CPU) stays so: output, winner codes
   // and input gradient share its layout, and the output feeds the next conv without a reorder.
   Backend& be = x.impl()->backend();
-  const bool cl = be.takes_channels_last() && is_channels_last(x) && !x.is_contiguous();
-  auto activation = [&](const Shape& s, DType t) { return cl ? make_empty_channels_last(s, t, be) : make_empty(s, t, be); };
-  Tensor out = activation({N, C, H / 2, W / 2}, cd);
-  Tensor code = activation(out.shape(), DType::UInt8);
+  const bool cl = keeps_channels_last(x);
+  Tensor out = make_empty_activation({N, C, H / 2, W / 2}, cd, be, cl);
+  Tensor code = make_empty_activation(out.shape(), DType::UInt8, be, cl);
   Tensor mean = make_empty(cs, cd, dev), var = make_empty(cs, cd, dev), rstd = make_empty(cs, cd, dev);
   Tensor xc;
   {
@@ -82,9 +81,7 @@ Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, c
                      Tensor gc = cl ? to_channels_last(g[0].to(cd)) : g[0].to(cd).contiguous();
                      Tensor w = as_param(weight, cd, {C});
                      Backend& be = xc.impl()->backend();
-                     Tensor dx = !need_x ? Tensor()
-                                 : cl    ? make_empty_channels_last(xc.shape(), xc.dtype(), be)
-                                         : make_empty(xc.shape(), xc.dtype(), be);
+                     Tensor dx = need_x ? make_empty_activation(xc.shape(), xc.dtype(), be, cl) : Tensor();
                      Tensor dw = need_w ? make_empty({C}, cd, dev) : Tensor();
                      Tensor db = need_b ? make_empty({C}, cd, dev) : Tensor();
                      TensorArg wa, dxa, dwa, dba;

@@ -11,6 +11,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dispatch.h"
+#include "backends/cpu/norm_relu_pool_common.h"
 #include "backends/cpu/norm_relu_pool_nhwc.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/strided.h"
@@ -21,6 +22,7 @@ namespace ember::cpu {
 namespace {
 
 using kernels::kReluPoolDead;
+using namespace fused_norm;
 using vec::Lanes;
 using vec::load;
 using vec::store;
@@ -48,10 +50,6 @@ struct Geom {
   /// Channels per parallel chunk: enough elements to be worth a thread.
   int64_t grain() const { return std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, N * plane())); }
 };
-
-/// The arithmetic type for elements E: float for float32 and bfloat16, double for float64.
-template <class E>
-using compute_t = std::conditional_t<std::is_same_v<E, double>, double, float>;
 
 /// Biased mean and variance of channel c: plane sums in T, the total in double; the variance is
 /// taken about the mean rounded to T, corrected for that rounding (as the batch norm kernels do).
@@ -139,10 +137,7 @@ void forward_typed(const TensorArg& xa, const TensorArg* wa, const TensorArg* ba
       T m;
       double v;
       channel_moments(x, g, c, m, v);
-      const T r = static_cast<T>(1.0 / std::sqrt(v + eps));
-      ptr<T>(ma)[c * ma.strides[0]] = m;
-      ptr<T>(va)[c * va.strides[0]] = static_cast<T>(v);
-      ptr<T>(ra)[c * ra.strides[0]] = r;
+      const T r = store_moments(ma, va, ra, c, m, v, eps);
       const T scale = r * w[c], shift = b[c] - m * scale;
       for (int64_t n = 0; n < g.N; ++n) {
         const E* xp = x + (n * g.C + c) * g.plane();
@@ -258,13 +253,8 @@ void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& x
           winner_sums(xp + 2 * oh * g.W, xp + (2 * oh + 1) * g.W, grad + o + oh * g.OW, code + o + oh * g.OW, g.OW, m,
                       sum_g, sum_gd);
       }
-      const double sum_gxhat = sum_gd * r;
-      if (dwa) ptr<T>(*dwa)[c * dwa->strides[0]] = static_cast<T>(sum_gxhat);
-      if (dba) ptr<T>(*dba)[c * dba->strides[0]] = static_cast<T>(sum_g);
+      const auto [a, bx, c0] = backward_coefficients<T>(c, sum_g, sum_gd, r, w[c], M, dwa, dba);
       if (!dxa) continue;
-      // dx = k*g - k/M*sum_g - k*r/M*sum_gxhat*(x - m), g nonzero only at the winners.
-      const double kk = static_cast<double>(w[c]) * r;
-      const T a = static_cast<T>(kk), bx = static_cast<T>(-kk * r * sum_gxhat / M), c0 = static_cast<T>(-kk * sum_g / M);
       for (int64_t n = 0; n < g.N; ++n) {
         const E* xp = x + (n * g.C + c) * g.plane();
         E* d = ptr<E>(*dxa) + (n * g.C + c) * g.plane();
@@ -281,31 +271,17 @@ void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& x
   });
 }
 
-[[noreturn]] void unsupported(DType t) {
-  EMBER_FAIL("batch_norm_relu_max_pool2d: unsupported input dtype ", dtype_name(t), " (float32, float64, bfloat16)");
-}
-
 void forward_kernel(const TensorArg& x, const TensorArg* w, const TensorArg* b, double eps, const TensorArg& out,
                     const TensorArg& code, const TensorArg& mean, const TensorArg& var, const TensorArg& rstd) {
   if (!x.contiguous()) return batch_norm_relu_pool_forward_nhwc(x, w, b, eps, out, code, mean, var, rstd);
-  switch (x.dtype) {
-    case DType::Float32: return forward_typed<float>(x, w, b, eps, out, code, mean, var, rstd);
-    case DType::Float64: return forward_typed<double>(x, w, b, eps, out, code, mean, var, rstd);
-    case DType::BFloat16: return forward_typed<BFloat16>(x, w, b, eps, out, code, mean, var, rstd);
-    default: unsupported(x.dtype);
-  }
+  dispatch_dtype(x.dtype, [&]<class E>() { forward_typed<E>(x, w, b, eps, out, code, mean, var, rstd); });
 }
 
 void backward_kernel(const TensorArg& grad, const TensorArg& code, const TensorArg& x, const TensorArg& mean,
                      const TensorArg& rstd, const TensorArg* w, const TensorArg* dx, const TensorArg* dw,
                      const TensorArg* db) {
   if (!x.contiguous()) return batch_norm_relu_pool_backward_nhwc(grad, code, x, mean, rstd, w, dx, dw, db);
-  switch (x.dtype) {
-    case DType::Float32: return backward_typed<float>(grad, code, x, mean, rstd, w, dx, dw, db);
-    case DType::Float64: return backward_typed<double>(grad, code, x, mean, rstd, w, dx, dw, db);
-    case DType::BFloat16: return backward_typed<BFloat16>(grad, code, x, mean, rstd, w, dx, dw, db);
-    default: unsupported(x.dtype);
-  }
+  dispatch_dtype(x.dtype, [&]<class E>() { backward_typed<E>(grad, code, x, mean, rstd, w, dx, dw, db); });
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "backends/cpu/norm_relu_pool_common.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/strided.h"
 #include "backends/cpu/vec2x2.h"
@@ -20,9 +21,7 @@ namespace ember::cpu {
 namespace {
 
 using kernels::kReluPoolDead;
-
-template <class E>
-using compute_t = std::conditional_t<std::is_same_v<E, double>, double, float>;
+using namespace fused_norm;
 
 /// Geometry of one call: x (N,C,H,W) channels-last, pooled (OH,OW).
 struct Geom {
@@ -233,10 +232,7 @@ void forward_typed(const TensorArg& xa, const TensorArg* wa, const TensorArg* ba
   for (int64_t c = 0; c < C; ++c) {
     const double md = sums[c] / M, var = std::max(0.0, sums[C + c] / M - md * md);
     const T m = static_cast<T>(static_cast<double>(sh[c]) + md);
-    const T r = static_cast<T>(1.0 / std::sqrt(var + eps));
-    ptr<T>(ma)[c * ma.strides[0]] = m;
-    ptr<T>(va)[c * va.strides[0]] = static_cast<T>(var);
-    ptr<T>(ra)[c * ra.strides[0]] = r;
+    const T r = store_moments(ma, va, ra, c, m, var, eps);
     scale[c] = r * wt[c];
     bias[c] = bs[c] - m * scale[c];
   }
@@ -281,12 +277,8 @@ void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& x
   std::vector<T> a(static_cast<size_t>(C)), bx(static_cast<size_t>(C)), c0(static_cast<size_t>(C));
   for (int64_t c = 0; c < C; ++c) {
     const double r = static_cast<double>(ptr<const T>(ra)[c * ra.strides[0]]);
-    const double sum_g = sums[c], sum_gxhat = sums[C + c] * r;
-    if (dwa) ptr<T>(*dwa)[c * dwa->strides[0]] = static_cast<T>(sum_gxhat);
-    if (dba) ptr<T>(*dba)[c * dba->strides[0]] = static_cast<T>(sum_g);
-    // dx = k*g - k/M*sum_g - k*r/M*sum_gxhat*(x - m), g nonzero only at the winners.
-    const double kk = static_cast<double>(wt[c]) * r;
-    a[c] = static_cast<T>(kk), bx[c] = static_cast<T>(-kk * r * sum_gxhat / M), c0[c] = static_cast<T>(-kk * sum_g / M);
+    const auto k = backward_coefficients<T>(c, sums[c], sums[C + c], r, wt[c], M, dwa, dba);
+    a[c] = k.a, bx[c] = k.bx, c0[c] = k.c0;
   }
   if (!dxa) return;
   E* dx = ptr<E>(*dxa);
@@ -302,32 +294,18 @@ void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& x
   });
 }
 
-[[noreturn]] void unsupported(DType t) {
-  EMBER_FAIL("batch_norm_relu_max_pool2d: unsupported input dtype ", dtype_name(t), " (float32, float64, bfloat16)");
-}
-
 }  // namespace
 
 void batch_norm_relu_pool_forward_nhwc(const TensorArg& x, const TensorArg* w, const TensorArg* b, double eps,
                                        const TensorArg& out, const TensorArg& code, const TensorArg& mean,
                                        const TensorArg& var, const TensorArg& rstd) {
-  switch (x.dtype) {
-    case DType::Float32: return forward_typed<float>(x, w, b, eps, out, code, mean, var, rstd);
-    case DType::Float64: return forward_typed<double>(x, w, b, eps, out, code, mean, var, rstd);
-    case DType::BFloat16: return forward_typed<BFloat16>(x, w, b, eps, out, code, mean, var, rstd);
-    default: unsupported(x.dtype);
-  }
+  dispatch_dtype(x.dtype, [&]<class E>() { forward_typed<E>(x, w, b, eps, out, code, mean, var, rstd); });
 }
 
 void batch_norm_relu_pool_backward_nhwc(const TensorArg& grad, const TensorArg& code, const TensorArg& x,
                                         const TensorArg& mean, const TensorArg& rstd, const TensorArg* w,
                                         const TensorArg* dx, const TensorArg* dw, const TensorArg* db) {
-  switch (x.dtype) {
-    case DType::Float32: return backward_typed<float>(grad, code, x, mean, rstd, w, dx, dw, db);
-    case DType::Float64: return backward_typed<double>(grad, code, x, mean, rstd, w, dx, dw, db);
-    case DType::BFloat16: return backward_typed<BFloat16>(grad, code, x, mean, rstd, w, dx, dw, db);
-    default: unsupported(x.dtype);
-  }
+  dispatch_dtype(x.dtype, [&]<class E>() { backward_typed<E>(grad, code, x, mean, rstd, w, dx, dw, db); });
 }
 
 }  // namespace ember::cpu
