@@ -93,7 +93,7 @@ inline void pool_block(const E* r0, const E* r1, float* o, uint8_t* code, float 
   const I k = v0 == best ? I{} : v1 == best ? I{} + 1 : v2 == best ? I{} + 2 : I{} + 3;
   const I live = (best > 0) | (best != best);  // a NaN stays visible (and takes position 3)
   store(o, live ? best : F{});
-  store(code, __builtin_convertvector(live ? k : I{} + kReluPoolDead, typename V::B));
+  vec::store_codes<L>(code, live ? k : I{} + kReluPoolDead);
 }
 
 /// One output row, scalar: any types, any n. The first maximum wins (a NaN stays visible).
@@ -165,7 +165,7 @@ inline void winner_sums(const E* r0, const E* r1, const T* g, const uint8_t* cod
       // skip: lanes of this block an earlier block already counted (the overlapping last one).
       auto block = [&](int64_t at, int32_t skip) {
         const Windows<4> w(r0 + 2 * at, r1 + 2 * at);
-        const I k = __builtin_convertvector(load<V::B>(code + at), I);
+        const I k = vec::load_codes<4>(code + at);
         const F gv = (k == kReluPoolDead) | (V::lane() < skip) ? F{} : load<F>(g + at);
         const F xw = k == 0 ? w.x0 : k == 1 ? w.x1 : k == 2 ? w.x2 : w.x3;
         a += gv;
@@ -193,7 +193,7 @@ inline void dx_block(const E* r0, const E* r1, E* d0, E* d1, const float* g, con
   using F = typename V::F;
   using I = typename V::I;
   const Windows<L> w(r0, r1);
-  const I k = __builtin_convertvector(load<typename V::B>(code), I);
+  const I k = vec::load_codes<L>(code);
   const F ag = k == kReluPoolDead ? F{} : a * load<F>(g);
   const F y0 = bx * (w.x0 - m) + c0 + (k == 0 ? ag : F{}), y1 = bx * (w.x1 - m) + c0 + (k == 1 ? ag : F{});
   const F y2 = bx * (w.x2 - m) + c0 + (k == 2 ? ag : F{}), y3 = bx * (w.x3 - m) + c0 + (k == 3 ? ag : F{});

@@ -120,7 +120,7 @@ inline void pool_row(const E* r0, const E* r1, int64_t OW, int64_t C, const T* s
             const I win = v0 == best ? I{} : v1 == best ? I{} + 1 : v2 == best ? I{} + 2 : I{} + 3;
             const I live = (best > 0) | (best != best);
             vec::store(o + ow * C + c, live ? best : F{});
-            vec::store(k + ow * C + c, __builtin_convertvector(live ? win : I{} + kReluPoolDead, typename V::B));
+            vec::store_codes<L>(k + ow * C + c, live ? win : I{} + kReluPoolDead);
           }
         }
       }))
@@ -154,7 +154,7 @@ inline void winner_row(const E* r0, const E* r1, const T* g, const uint8_t* k, i
           F sg{}, sgd{};
           for (int64_t ow = 0; ow < OW; ++ow) {
             const E *p0 = r0 + 2 * ow * C + c, *p2 = r1 + 2 * ow * C + c;
-            const I kv = __builtin_convertvector(vec::load<typename V::B>(k + ow * C + c), I);
+            const I kv = vec::load_codes<L>(k + ow * C + c);
             const F x0 = vec::load_floats<L>(p0), x1 = vec::load_floats<L>(p0 + C);
             const F x2 = vec::load_floats<L>(p2), x3 = vec::load_floats<L>(p2 + C);
             const F xw = kv == 0 ? x0 : kv == 1 ? x1 : kv == 2 ? x2 : x3;
@@ -191,7 +191,7 @@ inline void dx_row(const E* xr, E* dr, int64_t W, int64_t covered, int64_t C, co
           const F mv = vec::load<F>(m + c), av = vec::load<F>(a + c), bv = vec::load<F>(bx + c), cv = vec::load<F>(c0 + c);
           for (int64_t w = 0; w < covered; ++w) {
             const int64_t o = (w / 2) * C + c;
-            const I kv = __builtin_convertvector(vec::load<typename V::B>(k + o), I);
+            const I kv = vec::load_codes<L>(k + o);
             const F y = bv * (vec::load_floats<L>(xr + w * C + c) - mv) + cv +
                         (kv == static_cast<int32_t>(hbit * 2 + (w & 1)) ? av * vec::load<F>(g + o) : F{});
             vec::store_floats<L>(dr + w * C + c, y);

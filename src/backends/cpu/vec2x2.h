@@ -7,6 +7,9 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#if defined(__SSE4_1__)
+#include <immintrin.h>
+#endif
 
 #include "ember/half.h"
 
@@ -81,6 +84,51 @@ inline typename Lanes<L>::H narrow(typename Lanes<L>::F f) {
   const I nan = (u & 0x7fffffffu) > 0x7f800000u;
   const U bits = nan ? (u >> 16) | 0x40u : rounded;
   return __builtin_convertvector(bits, typename Lanes<L>::H);
+}
+
+/// L one-byte codes (values 0..255) widened to int32 lanes. GCC 12 compiles
+/// __builtin_convertvector between uint8 and int32 vectors into one scalar extract/insert per
+/// lane (a third of the fused block's backward went there), so x86 builds use the single
+/// zero-extending load (vpmovzxbd) and the generic form is only the fallback.
+template <int L>
+inline typename Lanes<L>::I load_codes(const uint8_t* p) {
+  using I = typename Lanes<L>::I;
+#if defined(__AVX2__)
+  if constexpr (L == 8) return bitcast<I>(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+#endif
+#if defined(__SSE4_1__)
+  if constexpr (L == 4) {
+    int32_t w;
+    std::memcpy(&w, p, 4);
+    return bitcast<I>(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(w)));
+  }
+#endif
+  return __builtin_convertvector(load<typename Lanes<L>::B>(p), I);
+}
+
+/// Stores the low byte of each of L int32 lanes (each in 0..255) to p[0..L), the inverse of
+/// load_codes (a byte shuffle on x86, for the same reason).
+template <int L>
+inline void store_codes(uint8_t* p, typename Lanes<L>::I v) {
+#if defined(__AVX2__)
+  if constexpr (L == 8) {
+    const __m256i lows = _mm256_shuffle_epi8(
+        bitcast<__m256i>(v), _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 4, 8,
+                                              12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1));
+    const __m128i both = _mm_unpacklo_epi32(_mm256_castsi256_si128(lows), _mm256_extracti128_si256(lows, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p), both);
+    return;
+  }
+#endif
+#if defined(__SSE4_1__)
+  if constexpr (L == 4) {
+    const int32_t w = _mm_cvtsi128_si32(
+        _mm_shuffle_epi8(bitcast<__m128i>(v), _mm_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)));
+    std::memcpy(p, &w, 4);
+    return;
+  }
+#endif
+  store(p, __builtin_convertvector(v, typename Lanes<L>::B));
 }
 
 /// L consecutive elements of a float32 or bfloat16 row, as floats.
