@@ -52,17 +52,29 @@ TEST(ChannelsLast, LayoutHelpers) {
   z.copy_(y);
   EXPECT_ALLCLOSE(z, x, 0, 0);
   // Across layouts, with and without a dtype conversion, for channel counts below, at and
-  // across the copy's 16-channel tiles.
-  for (int64_t C : {3, 16, 20}) {
-    Tensor a = uniform({2, C, 3, 5}, -1, 1, 30 + C);
-    Tensor cl = to_channels_last(zeros({2, C, 3, 5}, kFloat32));
-    cl.copy_(a);
-    EXPECT_ALLCLOSE(cl, a.to(kFloat32), 0, 0);
-    EXPECT_ALLCLOSE(cl.contiguous(), a.to(kFloat32), 0, 0);
-    Tensor back = zeros({2, C, 3, 5}, kFloat64);
-    back.copy_(cl);
-    EXPECT_ALLCLOSE(back, a.to(kFloat32).to(kFloat64), 0, 0);
-  }
+  // across the copy's 16-channel tiles and its 8x8 float32 transpose blocks, with 15 pixels
+  // (one block of rows and a ragged edge) and 81 (across two 64-row slabs).
+  for (int64_t C : {3, 16, 20})
+    for (int64_t H : {3, 9}) {
+      SCOPED_TRACE("C " + std::to_string(C) + " H " + std::to_string(H));
+      const Shape sh{2, C, H, H == 3 ? 5 : 9};
+      Tensor a = uniform(sh, -1, 1, 30 + C);
+      Tensor cl = to_channels_last(zeros(sh, kFloat32));
+      cl.copy_(a);
+      EXPECT_ALLCLOSE(cl, a.to(kFloat32), 0, 0);
+      EXPECT_ALLCLOSE(cl.contiguous(), a.to(kFloat32), 0, 0);
+      Tensor back = zeros(sh, kFloat64);
+      back.copy_(cl);
+      EXPECT_ALLCLOSE(back, a.to(kFloat32).to(kFloat64), 0, 0);
+      // float32 to float32 both ways (the register-block transpose), checked element by element.
+      Tensor a32 = a.to(kFloat32), cl32 = to_channels_last(zeros(sh, kFloat32));
+      cl32.copy_(a32);
+      Tensor nchw = zeros(sh, kFloat32);
+      nchw.copy_(cl32);
+      const std::vector<float> want = a32.to_vector<float>(), got = nchw.to_vector<float>();
+      EXPECT_EQ(got, want);
+      EXPECT_ALLCLOSE(cl32, a32, 0, 0);
+    }
   EXPECT_EMBER_ERROR(to_channels_last(zeros({2, 3, 4})), "4-D");
 }
 

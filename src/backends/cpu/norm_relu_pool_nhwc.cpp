@@ -177,35 +177,60 @@ inline void winner_row(const E* r0, const E* r1, const T* g, const uint8_t* k, i
   }
 }
 
-/// dx of one input row of W pixels: bx*(x - m) + c0, plus a*g where a pixel won its window. The
-/// first `covered` pixels lie in windows (g and k: the output row, hbit: the row's place in its
-/// windows); the rest (an odd last column, or all of an odd last row) in none.
+/// dx = bx*(x - m) + c0 over one row of W pixels that no window covers (an odd last row).
 template <class E, class T>
-inline void dx_row(const E* xr, E* dr, int64_t W, int64_t covered, int64_t C, const T* g, const uint8_t* k,
-                   int hbit, const T* m, const T* a, const T* bx, const T* c0) {
+inline void dx_plain_row(const E* xr, E* dr, int64_t W, int64_t C, const T* m, const T* bx, const T* c0) {
+  if (with_lanes<T>(C, [&]<int L>() {
+        using F = typename vec::Lanes<L>::F;
+        for (int64_t c = 0; c < C; c += L) {
+          const F mv = vec::load<F>(m + c), bv = vec::load<F>(bx + c), cv = vec::load<F>(c0 + c);
+          for (int64_t w = 0; w < W; ++w)
+            vec::store_floats<L>(dr + w * C + c, bv * (vec::load_floats<L>(xr + w * C + c) - mv) + cv);
+        }
+      }))
+    return;
+  for (int64_t w = 0; w < W; ++w)
+    for (int64_t c = 0; c < C; ++c)
+      dr[w * C + c] = static_cast<E>(bx[c] * (static_cast<T>(xr[w * C + c]) - m[c]) + c0[c]);
+}
+
+/// dx of the two input rows x0, x1 (W pixels each) under one output row of OW windows:
+/// bx*(x - m) + c0 everywhere (x - m first: a shift as large as the spread loses nothing),
+/// plus a*g at each window's winner (code k). One load of a window's code and gradient serves
+/// its four pixels; a last odd column lies in no window.
+template <class E, class T>
+inline void dx_rows(const E* x0, const E* x1, E* d0, E* d1, int64_t W, int64_t OW, int64_t C, const T* g,
+                    const uint8_t* k, const T* m, const T* a, const T* bx, const T* c0) {
   if (with_lanes<T>(C, [&]<int L>() {
         using V = vec::Lanes<L>;
         using F = typename V::F;
         using I = typename V::I;
         for (int64_t c = 0; c < C; c += L) {
           const F mv = vec::load<F>(m + c), av = vec::load<F>(a + c), bv = vec::load<F>(bx + c), cv = vec::load<F>(c0 + c);
-          for (int64_t w = 0; w < covered; ++w) {
-            const int64_t o = (w / 2) * C + c;
+          for (int64_t ow = 0; ow < OW; ++ow) {
+            const int64_t o = ow * C + c, i = 2 * ow * C + c;
             const I kv = vec::load_codes<L>(k + o);
-            const F y = bv * (vec::load_floats<L>(xr + w * C + c) - mv) + cv +
-                        (kv == static_cast<int32_t>(hbit * 2 + (w & 1)) ? av * vec::load<F>(g + o) : F{});
-            vec::store_floats<L>(dr + w * C + c, y);
+            const F ag = av * vec::load<F>(g + o);  // a dead window's code matches no position
+            vec::store_floats<L>(d0 + i, bv * (vec::load_floats<L>(x0 + i) - mv) + cv + (kv == 0 ? ag : F{}));
+            vec::store_floats<L>(d0 + i + C, bv * (vec::load_floats<L>(x0 + i + C) - mv) + cv + (kv == 1 ? ag : F{}));
+            vec::store_floats<L>(d1 + i, bv * (vec::load_floats<L>(x1 + i) - mv) + cv + (kv == 2 ? ag : F{}));
+            vec::store_floats<L>(d1 + i + C, bv * (vec::load_floats<L>(x1 + i + C) - mv) + cv + (kv == 3 ? ag : F{}));
           }
-          for (int64_t w = covered; w < W; ++w)
-            vec::store_floats<L>(dr + w * C + c, bv * (vec::load_floats<L>(xr + w * C + c) - mv) + cv);
+          for (int64_t w = 2 * OW; w < W; ++w) {
+            vec::store_floats<L>(d0 + w * C + c, bv * (vec::load_floats<L>(x0 + w * C + c) - mv) + cv);
+            vec::store_floats<L>(d1 + w * C + c, bv * (vec::load_floats<L>(x1 + w * C + c) - mv) + cv);
+          }
         }
       }))
     return;
   for (int64_t w = 0; w < W; ++w)
     for (int64_t c = 0; c < C; ++c) {
       const int64_t o = (w / 2) * C + c;
-      const T win = w < covered && k[o] == hbit * 2 + (w & 1) ? a[c] * g[o] : T(0);
-      dr[w * C + c] = static_cast<E>(bx[c] * (static_cast<T>(xr[w * C + c]) - m[c]) + c0[c] + win);
+      const bool covered = w < 2 * OW;
+      const T win0 = covered && k[o] == (w & 1) ? a[c] * g[o] : T(0);
+      const T win1 = covered && k[o] == 2 + (w & 1) ? a[c] * g[o] : T(0);
+      d0[w * C + c] = static_cast<E>(bx[c] * (static_cast<T>(x0[w * C + c]) - m[c]) + c0[c] + win0);
+      d1[w * C + c] = static_cast<E>(bx[c] * (static_cast<T>(x1[w * C + c]) - m[c]) + c0[c] + win1);
     }
 }
 
@@ -283,13 +308,16 @@ void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& x
   if (!dxa) return;
   E* dx = ptr<E>(*dxa);
   const T *av = a.data(), *bv = bx.data(), *cv = c0.data();
-  parallel_for(g.N * g.H, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, WC)), [&](int64_t lo, int64_t hi) {
-    for (int64_t r = lo; r < hi; ++r) {
-      const int64_t n = r / g.H, h = r % g.H;
-      const bool pooled_row = h < 2 * g.OH;  // else an odd last row: no window covers it
-      const int64_t orow = pooled_row ? (n * g.OH + h / 2) * OWC : 0;
-      dx_row(x + r * WC, dx + r * WC, g.W, pooled_row ? 2 * g.OW : 0, C, grad + orow, code + orow,
-             static_cast<int>(h & 1), m, av, bv, cv);
+  // Output row t = (n, oh) covers input rows 2oh and 2oh+1; an odd last row lies in no window.
+  parallel_for(g.N * g.OH, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, 2 * WC)), [&](int64_t lo, int64_t hi) {
+    for (int64_t t = lo; t < hi; ++t) {
+      const int64_t n = t / g.OH, oh = t % g.OH, r = n * g.H + 2 * oh;
+      dx_rows(x + r * WC, x + (r + 1) * WC, dx + r * WC, dx + (r + 1) * WC, g.W, g.OW, C, grad + t * OWC,
+              code + t * OWC, m, av, bv, cv);
+      if (g.H % 2 && oh == g.OH - 1) {
+        const int64_t last = (n + 1) * g.H - 1;
+        dx_plain_row(x + last * WC, dx + last * WC, g.W, C, m, bv, cv);
+      }
     }
   });
 }
