@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "autograd/record.h"
+#include "core/kernels/fused.h"
 #include "core/kernels/norm.h"
 #include "ember/ops/elementwise.h"
 #include "ember/random.h"
@@ -21,36 +22,24 @@ using namespace norm_util;
 
 namespace {
 
-/// The splitmix64 value number j of the stream seeded with seed.
-inline uint64_t splitmix64(uint64_t seed, uint64_t j) {
-  uint64_t z = seed + (j + 1) * 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 /// m[i] = keep where the i-th 32-bit uniform of the stream is >= threshold (each 64-bit value
 /// gives two), else 0. Branch-free with no loop-carried state, so it vectorises.
 template <class V>
 void fill_dropout_mask(V* __restrict m, int64_t n, uint64_t seed, uint64_t threshold, V keep) {
   const int64_t pairs = n / 2;
   for (int64_t j = 0; j < pairs; ++j) {
-    const uint64_t r = splitmix64(seed, static_cast<uint64_t>(j));
+    const uint64_t r = kernels::splitmix64(seed, static_cast<uint64_t>(j));
     m[2 * j] = (r & 0xffffffffu) >= threshold ? keep : V(0);
     m[2 * j + 1] = (r >> 32) >= threshold ? keep : V(0);
   }
-  if (n % 2) m[n - 1] = (splitmix64(seed, static_cast<uint64_t>(pairs)) & 0xffffffffu) >= threshold ? keep : V(0);
+  if (n % 2) m[n - 1] = (kernels::splitmix64(seed, static_cast<uint64_t>(pairs)) & 0xffffffffu) >= threshold ? keep : V(0);
 }
 
 /// A host-drawn dropout mask shaped like x, in x's dtype and on x's device (see dropout()).
-/// V (float or double) is the host type it is drawn in, straight into a CPU tensor. One draw
-/// from the default generator seeds a splitmix64 stream: much cheaper per element than the
-/// Mersenne Twister, and still fixed by manual_seed.
+/// V (float or double) is the host type it is drawn in, straight into a CPU tensor.
 template <class V>
-Tensor dropout_mask(const Tensor& x, double p, double scale) {
+Tensor dropout_mask(const Tensor& x, uint64_t seed, uint64_t threshold, double scale) {
   Tensor h = make_empty(x.shape(), std::is_same_v<V, double> ? DType::Float64 : DType::Float32, Device());
-  const uint64_t threshold = static_cast<uint64_t>(std::ceil(p * 4294967296.0));  // keep iff u32 >= threshold
-  const uint64_t seed = default_generator().next_u64();
   if (x.numel() > 0) fill_dropout_mask<V>(h.data_ptr<V>(), x.numel(), seed, threshold, static_cast<V>(scale));
   return h.to(x.dtype()).to(x.device());
 }
@@ -185,15 +174,37 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
 }
 
 Tensor dropout(const Tensor& x, double p, bool training) {
+  static const ops::KernelRef<kernels::DropoutKernel> fused_ref(kernels::kDropout);
   ops::check_defined("dropout", "input", x);
   EMBER_CHECK(p >= 0.0 && p <= 1.0, "dropout: probability p must be in [0,1], got ", p);
   if (!training || p == 0.0) return x;
   ops::check_floating("dropout", "input", x);
-  // The mask holds 0 or 1/(1-p) (0 everywhere when p == 1), drawn on the host from the
-  // default generator so a manual_seed reproduces it on every backend. Each 64-bit random
-  // value gives two 32-bit uniforms: an element is kept when its uniform u32 / 2^32 >= p.
+  // The mask holds 0 or 1/(1-p) (0 everywhere when p == 1). Each 64-bit value of the
+  // splitmix64 stream seeded from the default generator gives two 32-bit uniforms
+  // (kernels::dropout_uniform): an element is kept when its uniform u32 / 2^32 >= p, so a
+  // manual_seed reproduces the mask on every backend.
+  // One draw from the default generator seeds the stream: much cheaper per element than the
+  // Mersenne Twister, and still fixed by manual_seed.
   const double scale = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
-  const Tensor mask = x.dtype() == DType::Float64 ? dropout_mask<double>(x, p, scale) : dropout_mask<float>(x, p, scale);
+  const uint64_t threshold = static_cast<uint64_t>(std::ceil(p * 4294967296.0));  // keep iff u32 >= threshold
+  const uint64_t seed = default_generator().next_u64();
+  auto fused = fused_ref(x.device());
+  if (fused.native()) {
+    // The device draws the stream inside one pass (no mask tensor; the backward redraws it).
+    auto apply = [fused, seed, threshold, scale](const Tensor& t) {
+      NoGradGuard ng;
+      Tensor in = t.contiguous();
+      Tensor out = make_empty(in.shape(), in.dtype(), in.device());
+      if (in.numel() > 0) fused(arg_of(in), arg_of(out), seed, threshold, scale);
+      return out;
+    };
+    Tensor out = apply(x);
+    autograd::record("dropout", {x}, {out}, [apply](const GradList& g) { return GradList{apply(g[0])}; });
+    return out;
+  }
+  // Elsewhere the mask is drawn on the host and multiplied both ways.
+  const Tensor mask = x.dtype() == DType::Float64 ? dropout_mask<double>(x, seed, threshold, scale)
+                                                  : dropout_mask<float>(x, seed, threshold, scale);
   Tensor out;
   {
     NoGradGuard ng;

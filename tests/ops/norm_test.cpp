@@ -6,6 +6,8 @@
 #include <string>
 
 #include "backends/cpu/fast_path.h"
+#include "core/backend.h"
+#include "core/kernels/fused.h"
 #include "harness/op_harness.h"
 
 using namespace ember;
@@ -316,6 +318,34 @@ TEST(Dropout, GradcheckWithFixedSeed) {
   Tensor y = dropout(x, 0.5, true);
   sum(y).backward();
   EXPECT_ALLCLOSE(x.grad(), div(y.detach(), x.detach()), 1e-12, 0);
+}
+
+TEST(Dropout, CpuKernelDrawsTheDocumentedStream) {
+  // The CPU's one-pass kernel against the mask built here from kernels::dropout_uniform (the
+  // stream every backend draws) and multiplied in the input's dtype, as the host-mask path
+  // does: equal bit for bit, for each floating dtype, an odd element count (the last
+  // element takes a low half alone), a non-contiguous input (row-major order) and the backward.
+  ASSERT_TRUE(get_backend(Device()).kernels().find<kernels::DropoutKernel>(kernels::kDropout));
+  const double p = 0.3, scale = 1 / (1 - p);
+  const uint64_t threshold = static_cast<uint64_t>(std::ceil(p * 4294967296.0));
+  for (DType dt : {kFloat32, kFloat64, kBFloat16, kFloat16})
+    for (bool transposed : {false, true}) {
+      SCOPED_TRACE(std::string(dtype_name(dt)) + (transposed ? " transposed" : ""));
+      Tensor base = uniform({11, 91}, -2, 2, 77).to(dt);
+      Tensor x = (transposed ? base.t().contiguous().t() : base).detach().set_requires_grad();
+      ASSERT_EQ(x.is_contiguous(), !transposed);
+      manual_seed(99);
+      const uint64_t seed = default_generator().next_u64();
+      std::vector<double> m(static_cast<size_t>(x.numel()));
+      for (size_t i = 0; i < m.size(); ++i) m[i] = kernels::dropout_uniform(seed, i) >= threshold ? scale : 0.0;
+      Tensor mask = from_vector(m, x.shape(), kFloat64).to(dt == kFloat64 ? kFloat64 : kFloat32).to(dt);
+      manual_seed(99);
+      Tensor y = dropout(x, p, true);
+      EXPECT_ALLCLOSE(y, mul(base, mask), 0, 0);
+      Tensor g = uniform({11, 91}, -1, 1, 78).to(dt);
+      backward({y}, {g});
+      EXPECT_ALLCLOSE(x.grad(), mul(g, mask), 0, 0);
+    }
 }
 
 TEST(Dropout, Errors) {

@@ -248,6 +248,7 @@ void register_cpu() {
   register_index_kernels(t);
   register_optim_kernels(t);
   register_fused_kernels(t);
+  register_dropout_kernels(t);
   register_backend(std::move(b));
 }
 

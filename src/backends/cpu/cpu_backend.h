@@ -19,5 +19,6 @@ void register_softmax_kernels(KernelTable& t);
 void register_index_kernels(KernelTable& t);
 void register_optim_kernels(KernelTable& t);
 void register_fused_kernels(KernelTable& t);
+void register_dropout_kernels(KernelTable& t);
 
 }  // namespace ember::cpu

@@ -1,7 +1,9 @@
-// Fused kernels: several ops in one pass over memory, for patterns common enough to pay for it.
+// Fused kernels: several ops in one pass over memory, for patterns common enough to pay for it
+// (the batch-norm block, and dropout with its mask drawn inside the pass).
 // Unlike every other kernel, a backend may leave these out: the op then composes the same
 // result from the unfused kernels (no CPU fallback). kOptionalKernels lists them.
 #pragma once
+#include <cstdint>
 #include <string_view>
 
 #include "core/kernels/tensor_arg.h"
@@ -36,7 +38,31 @@ using BatchNormReluPoolBackwardKernel = void(const TensorArg& grad, const Tensor
                                              const TensorArg* dx, const TensorArg* dweight, const TensorArg* dbias);
 inline constexpr const char* kBatchNormReluPoolBackward = "batch_norm_relu_pool_backward";
 
-inline constexpr const char* kOptionalKernels[] = {kBatchNormReluPoolForward, kBatchNormReluPoolBackward};
+/// The splitmix64 value number j of the stream seeded with seed: dropout's random stream. Each
+/// value gives two 32-bit uniforms, low half first, so element i of a tensor (row-major) draws
+/// dropout_uniform(seed, i). Every backend's dropout must draw this same stream, which is what
+/// makes one manual_seed give one mask on every device.
+inline uint64_t splitmix64(uint64_t seed, uint64_t j) {
+  uint64_t z = seed + (j + 1) * 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+/// Element i's 32-bit uniform in the stream above.
+inline uint32_t dropout_uniform(uint64_t seed, uint64_t i) {
+  const uint64_t r = splitmix64(seed, i / 2);
+  return static_cast<uint32_t>(i % 2 ? r >> 32 : r);
+}
+
+/// Dropout in one pass, no mask tensor: out[i] = x[i] * (dropout_uniform(seed, i) >= threshold
+/// ? keep : 0), i row-major. x and out contiguous, one floating dtype (float32, float64,
+/// bfloat16 or float16); keep is first rounded to that dtype and the product computed as the
+/// binary Mul kernel does, so the result equals x times the mask tensor the op would otherwise
+/// build. The backward is the same call on the gradient.
+using DropoutKernel = void(const TensorArg& x, const TensorArg& out, uint64_t seed, uint64_t threshold, double keep);
+inline constexpr const char* kDropout = "dropout";
+
+inline constexpr const char* kOptionalKernels[] = {kBatchNormReluPoolForward, kBatchNormReluPoolBackward, kDropout};
 
 /// Whether a backend may omit the kernel `name` (see above).
 inline bool is_optional_kernel(std::string_view name) {

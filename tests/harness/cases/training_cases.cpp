@@ -1,6 +1,7 @@
 // Backend cases that train: a few optimizer steps of the zoo models (BatchNorm batch
 // statistics and dropout on), compared with the same steps on the CPU (losses, parameters,
-// BatchNorm running statistics). Dropout masks come from the host generator, so they agree.
+// BatchNorm running statistics). Dropout draws one counter-based stream seeded from the host
+// generator on every backend (the CPU's fused kernel, a host-built mask elsewhere), so they agree.
 #include "harness/backend_cases.h"
 #include "harness/op_harness.h"
 #include "models/zoo.h"
