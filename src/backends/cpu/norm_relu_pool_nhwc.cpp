@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "backends/cpu/fast_path.h"
 #include "backends/cpu/norm_relu_pool_common.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/strided.h"
@@ -197,8 +198,9 @@ inline void dx_plain_row(const E* xr, E* dr, int64_t W, int64_t C, const T* m, c
 /// dx of the two input rows x0, x1 (W pixels each) under one output row of OW windows:
 /// bx*(x - m) + c0 everywhere (x - m first: a shift as large as the spread loses nothing),
 /// plus a*g at each window's winner (code k). One load of a window's code and gradient serves
-/// its four pixels; a last odd column lies in no window.
-template <class E, class T>
+/// its four pixels; a last odd column lies in no window. Store: how vector results are written
+/// (vec2x2.h's PortableStore, or NativeBf16Store through dx_rows_native).
+template <class E, class T, class Store = vec::PortableStore>
 inline void dx_rows(const E* x0, const E* x1, E* d0, E* d1, int64_t W, int64_t OW, int64_t C, const T* g,
                     const uint8_t* k, const T* m, const T* a, const T* bx, const T* c0) {
   if (with_lanes<T>(C, [&]<int L>() {
@@ -211,14 +213,14 @@ inline void dx_rows(const E* x0, const E* x1, E* d0, E* d1, int64_t W, int64_t O
             const int64_t o = ow * C + c, i = 2 * ow * C + c;
             const I kv = vec::load_codes<L>(k + o);
             const F ag = av * vec::load<F>(g + o);  // a dead window's code matches no position
-            vec::store_floats<L>(d0 + i, bv * (vec::load_floats<L>(x0 + i) - mv) + cv + (kv == 0 ? ag : F{}));
-            vec::store_floats<L>(d0 + i + C, bv * (vec::load_floats<L>(x0 + i + C) - mv) + cv + (kv == 1 ? ag : F{}));
-            vec::store_floats<L>(d1 + i, bv * (vec::load_floats<L>(x1 + i) - mv) + cv + (kv == 2 ? ag : F{}));
-            vec::store_floats<L>(d1 + i + C, bv * (vec::load_floats<L>(x1 + i + C) - mv) + cv + (kv == 3 ? ag : F{}));
+            Store::template store<L>(d0 + i, bv * (vec::load_floats<L>(x0 + i) - mv) + cv + (kv == 0 ? ag : F{}));
+            Store::template store<L>(d0 + i + C, bv * (vec::load_floats<L>(x0 + i + C) - mv) + cv + (kv == 1 ? ag : F{}));
+            Store::template store<L>(d1 + i, bv * (vec::load_floats<L>(x1 + i) - mv) + cv + (kv == 2 ? ag : F{}));
+            Store::template store<L>(d1 + i + C, bv * (vec::load_floats<L>(x1 + i + C) - mv) + cv + (kv == 3 ? ag : F{}));
           }
           for (int64_t w = 2 * OW; w < W; ++w) {
-            vec::store_floats<L>(d0 + w * C + c, bv * (vec::load_floats<L>(x0 + w * C + c) - mv) + cv);
-            vec::store_floats<L>(d1 + w * C + c, bv * (vec::load_floats<L>(x1 + w * C + c) - mv) + cv);
+            Store::template store<L>(d0 + w * C + c, bv * (vec::load_floats<L>(x0 + w * C + c) - mv) + cv);
+            Store::template store<L>(d1 + w * C + c, bv * (vec::load_floats<L>(x1 + w * C + c) - mv) + cv);
           }
         }
       }))
@@ -233,6 +235,16 @@ inline void dx_rows(const E* x0, const E* x1, E* d0, E* d1, int64_t W, int64_t O
       d1[w * C + c] = static_cast<E>(bx[c] * (static_cast<T>(x1[w * C + c]) - m[c]) + c0[c] + win1);
     }
 }
+
+#if EMBER_BF16_NATIVE
+/// dx_rows for bfloat16 x rounding in hardware; call only when vec::bf16_native_rounding().
+EMBER_BF16_NATIVE_TARGET __attribute__((flatten)) void dx_rows_native(const BFloat16* x0, const BFloat16* x1, BFloat16* d0,
+                                                                       BFloat16* d1, int64_t W, int64_t OW, int64_t C,
+                                                                       const float* g, const uint8_t* k, const float* m,
+                                                                       const float* a, const float* bx, const float* c0) {
+  dx_rows<BFloat16, float, vec::NativeBf16Store>(x0, x1, d0, d1, W, OW, C, g, k, m, a, bx, c0);
+}
+#endif
 
 template <class E>
 void forward_typed(const TensorArg& xa, const TensorArg* wa, const TensorArg* ba, double eps, const TensorArg& oa,
@@ -309,11 +321,23 @@ void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& x
   E* dx = ptr<E>(*dxa);
   const T *av = a.data(), *bv = bx.data(), *cv = c0.data();
   // Output row t = (n, oh) covers input rows 2oh and 2oh+1; an odd last row lies in no window.
+  // bfloat16 dx rounds in hardware where the CPU can (a quarter of this pass was the rounding).
+#if EMBER_BF16_NATIVE
+  const bool native = std::is_same_v<E, BFloat16> && fast_paths_enabled() && vec::bf16_native_rounding();
+#endif
   parallel_for(g.N * g.OH, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, 2 * WC)), [&](int64_t lo, int64_t hi) {
     for (int64_t t = lo; t < hi; ++t) {
       const int64_t n = t / g.OH, oh = t % g.OH, r = n * g.H + 2 * oh;
-      dx_rows(x + r * WC, x + (r + 1) * WC, dx + r * WC, dx + (r + 1) * WC, g.W, g.OW, C, grad + t * OWC,
-              code + t * OWC, m, av, bv, cv);
+      auto rows = [&](auto dx_rows_fn) {
+        dx_rows_fn(x + r * WC, x + (r + 1) * WC, dx + r * WC, dx + (r + 1) * WC, g.W, g.OW, C, grad + t * OWC,
+                   code + t * OWC, m, av, bv, cv);
+      };
+      bool done = false;
+#if EMBER_BF16_NATIVE
+      if constexpr (std::is_same_v<E, BFloat16>)
+        if (native) rows(dx_rows_native), done = true;
+#endif
+      if (!done) rows(dx_rows<E, T>);
       if (g.H % 2 && oh == g.OH - 1) {
         const int64_t last = (n + 1) * g.H - 1;
         dx_plain_row(x + last * WC, dx + last * WC, g.W, C, m, bv, cv);

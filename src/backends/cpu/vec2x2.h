@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #if defined(__SSE4_1__)
 #include <immintrin.h>
 #endif
@@ -149,6 +150,42 @@ template <int L>
 inline void store_floats(BFloat16* p, typename Lanes<L>::F v) {
   store(p, narrow<L>(v));
 }
+
+/// The portable store policy of kernels templated on one: store_floats.
+struct PortableStore {
+  template <int L, class E>
+  static void store(E* p, typename Lanes<L>::F v) {
+    store_floats<L>(p, v);
+  }
+};
+
+#if defined(__x86_64__) && defined(__AVX2__)
+#define EMBER_BF16_NATIVE 1
+/// The target of functions that round float to bfloat16 with AVX512-BF16's vcvtneps2bf16 (one
+/// instruction for narrow's ~10). Only functions carrying it may call NativeBf16Store, and only
+/// when bf16_native_rounding() is true; mark them also flatten, so that the generic code they
+/// instantiate is inlined into them rather than emitted (and shared) with AVX-512 in it.
+#define EMBER_BF16_NATIVE_TARGET __attribute__((target("avx512f,avx512vl,avx512bf16")))
+/// Whether this CPU has AVX512-BF16 with VL (Cooper Lake, Sapphire Rapids, Zen 4 and later).
+inline bool bf16_native_rounding() {
+  static const bool yes = __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512vl");
+  return yes;
+}
+/// Store policy rounding bfloat16 in hardware: round to nearest even as narrow, NaN kept quiet;
+/// unlike narrow, a denormal float rounds to zero (the instruction reads denormals as zero, as
+/// in PyTorch's vectorised conversion). Other types and widths store as PortableStore.
+struct NativeBf16Store {
+  template <int L, class E>
+  EMBER_BF16_NATIVE_TARGET static void store(E* p, typename Lanes<L>::F v) {
+    if constexpr (L == 8 && std::is_same_v<E, BFloat16>) {
+      const __m128bh h = _mm256_cvtneps_pbh(bitcast<__m256>(v));
+      std::memcpy(static_cast<void*>(p), &h, sizeof h);
+    } else {
+      store_floats<L>(p, v);
+    }
+  }
+};
+#endif
 
 /// The 2x2 windows of L consecutive outputs: x0..x3 are each window's elements in row-major
 /// order, read from input rows r0 and r1 at columns 2j, 2j+1 (2L floats of each row).
