@@ -322,22 +322,16 @@ void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& x
   const T *av = a.data(), *bv = bx.data(), *cv = c0.data();
   // Output row t = (n, oh) covers input rows 2oh and 2oh+1; an odd last row lies in no window.
   // bfloat16 dx rounds in hardware where the CPU can (a quarter of this pass was the rounding).
+  auto* rows_fn = &dx_rows<E, T>;
 #if EMBER_BF16_NATIVE
-  const bool native = std::is_same_v<E, BFloat16> && fast_paths_enabled() && vec::bf16_native_rounding();
+  if constexpr (std::is_same_v<E, BFloat16>)
+    if (fast_paths_enabled() && vec::bf16_native_rounding()) rows_fn = &dx_rows_native;
 #endif
   parallel_for(g.N * g.OH, std::max<int64_t>(1, kGrainSize / std::max<int64_t>(1, 2 * WC)), [&](int64_t lo, int64_t hi) {
     for (int64_t t = lo; t < hi; ++t) {
       const int64_t n = t / g.OH, oh = t % g.OH, r = n * g.H + 2 * oh;
-      auto rows = [&](auto dx_rows_fn) {
-        dx_rows_fn(x + r * WC, x + (r + 1) * WC, dx + r * WC, dx + (r + 1) * WC, g.W, g.OW, C, grad + t * OWC,
-                   code + t * OWC, m, av, bv, cv);
-      };
-      bool done = false;
-#if EMBER_BF16_NATIVE
-      if constexpr (std::is_same_v<E, BFloat16>)
-        if (native) rows(dx_rows_native), done = true;
-#endif
-      if (!done) rows(dx_rows<E, T>);
+      rows_fn(x + r * WC, x + (r + 1) * WC, dx + r * WC, dx + (r + 1) * WC, g.W, g.OW, C, grad + t * OWC,
+              code + t * OWC, m, av, bv, cv);
       if (g.H % 2 && oh == g.OH - 1) {
         const int64_t last = (n + 1) * g.H - 1;
         dx_plain_row(x + last * WC, dx + last * WC, g.W, C, m, bv, cv);
