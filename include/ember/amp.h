@@ -68,8 +68,8 @@ struct PrecisionInfo {
 
 /// How device d runs matmul/conv in dtype t (float16 or bfloat16), from its backend's
 /// DeviceInfo properties "bf16" / "fp16". On the CPU: bf16 is native with AMX or AVX512-BF16,
-/// emulated by oneDNN on other AVX-512 cores and unsupported without AVX-512; fp16 runs on
-/// ember's reference loops where oneDNN has no f16 kernels (oneDNN 2.x on x86).
+/// emulated by oneDNN on other AVX-512 cores and runs on ember's reference loops without
+/// AVX-512; fp16 runs on the reference loops where oneDNN has no f16 kernels (oneDNN 2.x on x86).
 /// Requires an available device and a low dtype.
 PrecisionInfo precision_support(const Device& d, DType t);
 

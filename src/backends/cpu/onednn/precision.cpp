@@ -56,7 +56,8 @@ std::string version() {
 std::string describe_bf16() {
   const std::string mm = matmul_impl(dt::bf16), cv = conv_impl(dt::bf16);
   if (!optimised(mm) || !optimised(cv))
-    return "unsupported (oneDNN " + version() + " has no optimised bf16 matmul/conv on this CPU: it needs AVX-512)";
+    return "reference (oneDNN " + version() + " has no bf16 matmul/conv on this CPU without AVX-512: ember's "
+           "reference loops compute in float32, correct but far slower than fp32)";
   const std::string how = "oneDNN matmul " + mm + ", conv " + cv;
   switch (dnnl::get_effective_cpu_isa()) {
     case dnnl::cpu_isa::avx512_core_amx: return "native (AMX bf16 tiles; " + how + ")";
