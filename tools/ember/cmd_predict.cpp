@@ -1,25 +1,99 @@
-// `ember predict`: classifies image files (any size; converted to 28x28 grayscale) with saved weights.
+// `ember predict`: classifies pictures of digits (files, or folders of them) with saved weights,
+// each turned into MNIST's 28x28 format by data::mnist_digit_from_image. A bad file is reported
+// on stderr and the rest still predicted; the exit code is 1 when any failed.
+#include <algorithm>
+#include <filesystem>
 #include <iostream>
 
 #include "commands.h"
+#include "ember/data/image.h"
+#include "ember/data/image_digit.h"
 #include "recipe.h"
 
 namespace ember::cli {
 namespace {
 
+namespace fs = std::filesystem;
+
 struct PredictArgs {
-  std::string model = "lenet", weights, device = "cpu", invert = "auto";
-  std::vector<std::string> images;
+  std::string model = "lenet", weights, device = "cpu", invert = "auto", save_input;
+  std::vector<std::string> paths;
   int64_t top = 3;
   bool json = false;
 };
 
-/// MNIST digits are light on dark. Auto mode inverts images whose border is mostly light
-/// (a dark digit on white paper).
-bool should_invert(const Tensor& img, const std::string& mode) {
-  if (mode != "auto") return mode == "yes";
-  Tensor border = cat({img.select(1, 0), img.select(1, img.size(1) - 1), img.select(2, 0), img.select(2, img.size(2) - 1)}, 1);
-  return mean(border).item() > 0.5;
+constexpr const char* kImageExtensions[] = {".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".gif", ".tga"};
+
+bool is_image_name(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return std::find(std::begin(kImageExtensions), std::end(kImageExtensions), ext) != std::end(kImageExtensions);
+}
+
+void report(const std::string& message) { std::fprintf(stderr, "ember: error: %s\n", message.c_str()); }
+
+/// The files to classify: each argument that is a folder becomes its image files (by
+/// extension, sorted by name, not recursive); any other argument is taken as a file. A folder
+/// that cannot be listed or holds no images is reported and counted in `failed`.
+std::vector<std::string> expand(const std::vector<std::string>& args, int& failed) {
+  std::vector<std::string> files;
+  for (const std::string& arg : args) {
+    std::error_code ec;
+    if (!fs::is_directory(arg, ec)) {
+      files.push_back(arg);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (fs::directory_iterator it(arg, ec), end; !ec && it != end; it.increment(ec))
+      if (is_image_name(it->path()) && it->is_regular_file(ec)) found.push_back(it->path().string());
+    if (ec) {
+      report(arg + ": cannot list the folder: " + ec.message());
+      ++failed;
+      continue;
+    }
+    if (found.empty()) {
+      report(arg + ": no image files in the folder (png, jpg, jpeg, bmp, pgm, ppm, gif, tga)");
+      ++failed;
+    }
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  return files;
+}
+
+/// Reads and preprocesses one picture; throws ember::Error naming the file.
+data::DigitImage prepare(const std::string& path, const PredictArgs& a) {
+  data::Image8 img = data::load_image(path);  // its errors name the file
+  data::DigitOptions opt;
+  opt.polarity = a.invert == "yes" ? data::InkPolarity::kDarkOnLight
+               : a.invert == "no"  ? data::InkPolarity::kLightOnDark
+                                   : data::InkPolarity::kAuto;
+  try {
+    return data::mnist_digit_from_image(img, opt);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
+}
+
+void print(const std::string& path, const data::DigitImage& d, const std::vector<double>& p, int64_t top, bool json) {
+  std::vector<int64_t> order(p.size());
+  for (size_t i = 0; i < p.size(); ++i) order[i] = static_cast<int64_t>(i);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return p[x] > p[y]; });
+  const int64_t k = std::min<int64_t>(top, static_cast<int64_t>(p.size()));
+  if (json) {
+    nlohmann::json best = nlohmann::json::array();
+    for (int64_t i = 0; i < k; ++i) best.push_back({{"class", order[i]}, {"probability", p[order[i]]}});
+    std::cout << nlohmann::json{{"image", path}, {"class", order[0]}, {"probabilities", p}, {"top", best},
+                                {"inverted", d.inverted}, {"thickened", d.thickened},
+                                {"box", {d.box_x, d.box_y, d.box_w, d.box_h}}}.dump()
+              << std::endl;
+    return;
+  }
+  std::printf("%s: %lld  (", path.c_str(), static_cast<long long>(order[0]));
+  for (int64_t i = 0; i < k; ++i)
+    std::printf("%s%lld: %.1f%%", i ? ", " : "", static_cast<long long>(order[i]), 100 * p[order[i]]);
+  std::printf(")%s\n", d.inverted ? "  [inverted: dark digit on light background]" : "");
+  std::fflush(stdout);
 }
 
 int run_predict(const PredictArgs& a) {
@@ -28,31 +102,30 @@ int run_predict(const PredictArgs& a) {
   data::Normalize norm = input_normalization("mnist");
   NoGradGuard no_grad;
   Generator unused;
-  for (const std::string& path : a.images) {
-    Tensor img = data::load_image_gray(path, 28);  // (1,28,28) in [0,1]
-    bool inverted = should_invert(img, a.invert);
-    if (inverted) img = 1.0 - img;
-    data::Batch b{img.unsqueeze(0), Tensor()};
+  int folders_failed = 0;
+  const std::vector<std::string> files = expand(a.paths, folders_failed);
+  int failed = folders_failed;
+  for (const std::string& path : files) {
+    data::DigitImage d;
+    try {
+      d = prepare(path, a);
+      if (!a.save_input.empty())
+        data::save_png_gray((fs::path(a.save_input) / (fs::path(path).filename().string() + ".28x28.png")).string(),
+                            d.image);
+    } catch (const std::exception& e) {
+      report(e.what());
+      ++failed;
+      continue;
+    }
+    data::Batch b{d.image.unsqueeze(0), Tensor()};
     norm(b, unused);
     Tensor probs = softmax((*model)(b.inputs.to(device)), 1).to(Device("cpu")).reshape({-1});
-    std::vector<double> p = probs.to_vector<double>();
-    std::vector<int64_t> order(p.size());
-    for (size_t i = 0; i < p.size(); ++i) order[i] = static_cast<int64_t>(i);
-    std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return p[x] > p[y]; });
-    int64_t k = std::min<int64_t>(a.top, static_cast<int64_t>(p.size()));
-    if (a.json) {
-      nlohmann::json top = nlohmann::json::array();
-      for (int64_t i = 0; i < k; ++i) top.push_back({{"class", order[i]}, {"probability", p[order[i]]}});
-      std::cout << nlohmann::json{{"image", path}, {"class", order[0]}, {"probabilities", p}, {"top", top},
-                                  {"inverted", inverted}}.dump()
-                << std::endl;
-    } else {
-      std::printf("%s: %lld", path.c_str(), static_cast<long long>(order[0]));
-      std::printf("  (");
-      for (int64_t i = 0; i < k; ++i)
-        std::printf("%s%lld: %.1f%%", i ? ", " : "", static_cast<long long>(order[i]), 100 * p[order[i]]);
-      std::printf(")%s\n", inverted ? "  [inverted: dark digit on light background]" : "");
-    }
+    print(path, d, probs.to_vector<double>(), a.top, a.json);
+  }
+  if (failed) {
+    const size_t inputs = files.size() + static_cast<size_t>(folders_failed);
+    std::fprintf(stderr, "ember: %d of %zu inputs failed\n", failed, inputs);
+    return 1;
   }
   return 0;
 }
@@ -61,16 +134,28 @@ int run_predict(const PredictArgs& a) {
 
 Command add_predict_command(CLI::App& app) {
   auto a = std::make_shared<PredictArgs>();
-  CLI::App* cmd = app.add_subcommand("predict", "Classify digit images (PNG, JPEG, BMP...; any size) with saved weights");
+  CLI::App* cmd = app.add_subcommand("predict", "Classify pictures of digits (files or folders; PNG, JPEG, BMP...; any size)");
+  cmd->footer(
+      "Each picture is turned into MNIST's format as MNIST's own digits were: transparency is\n"
+      "flattened onto the background, the background (and any lighting gradient) is fitted and\n"
+      "removed, dark ink on light paper is inverted to white on black (--invert), specks are\n"
+      "dropped, the ink is cropped to its bounding box, thin strokes are widened, and the crop is\n"
+      "scaled to fit 20x20 keeping its aspect ratio and centred by mass in 28x28. A folder means\n"
+      "its image files (png jpg jpeg bmp pgm ppm gif tga), sorted by name. A file that cannot be\n"
+      "read, or holds no digit, is reported on stderr and the rest are still predicted; the exit\n"
+      "code is then 1.");
   std::vector<std::string> models(std::begin(kModels), std::end(kModels));
   cmd->add_option("--model", a->model, "Model from the zoo")->check(CLI::IsMember(models))->capture_default_str();
   cmd->add_option("--weights", a->weights, "safetensors weights")->required();
   cmd->add_option("--top", a->top, "How many classes to show")->check(CLI::Range(int64_t{1}, int64_t{10}))->capture_default_str();
-  cmd->add_option("--invert", a->invert, "Invert to light-on-dark: auto (by the border), yes, no")
+  cmd->add_option("--invert", a->invert,
+                  "Ink polarity: auto (from the image), yes (dark ink on light: invert), no (light ink on dark)")
       ->check(CLI::IsMember({"auto", "yes", "no"}))->capture_default_str();
+  cmd->add_option("--save-input", a->save_input, "Also write the 28x28 image the model sees, as DIR/<name>.28x28.png")
+      ->check(CLI::ExistingDirectory);
   cmd->add_option("--device", a->device, "Device")->capture_default_str();
   cmd->add_flag("--json", a->json, "One JSON line per image");
-  cmd->add_option("images", a->images, "Image files")->required();
+  cmd->add_option("images", a->paths, "Image files or folders of them")->required();
   return {cmd, [a] { return run_predict(*a); }};
 }
 
