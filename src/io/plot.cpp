@@ -1,5 +1,5 @@
 // Line-plot layout: per panel a plot area with "nice" ticks (1, 2, 5 x 10^k), grid lines,
-// axes, title, axis labels, a legend placed in the emptiest corner, and each series drawn as
+// axes, title, axis labels, a legend placed where it covers the least of the lines, and each series drawn as
 // an anti-aliased 2px line with point markers when there are few points. Encoded to PNG in
 // memory with stb_image_write and written with write_file_atomic.
 #include "ember/io/plot.h"
@@ -14,8 +14,56 @@
 #include "ember/error.h"
 #include "ember/io/atomic_file.h"
 #include "io/plot_canvas.h"
+#include "io/plot_legend.h"
 
 namespace ember::io {
+
+namespace detail {
+
+Rect place_legend(const Rect& area, int bw, int bh, const std::vector<std::vector<std::pair<double, double>>>& lines) {
+  const int cx = (area.x0 + area.x1 - bw) / 2, cy = (area.y0 + area.y1 - bh) / 2;
+  const Rect candidates[8] = {{area.x1 - bw - 6, area.y0 + 6, area.x1 - 6, area.y0 + 6 + bh},   // top right
+                              {area.x1 - bw - 6, area.y1 - bh - 6, area.x1 - 6, area.y1 - 6},   // bottom right
+                              {area.x0 + 6, area.y0 + 6, area.x0 + 6 + bw, area.y0 + 6 + bh},   // top left
+                              {area.x0 + 6, area.y1 - bh - 6, area.x0 + 6 + bw, area.y1 - 6},   // bottom left
+                              {cx, area.y0 + 6, cx + bw, area.y0 + 6 + bh},                     // top centre
+                              {cx, area.y1 - bh - 6, cx + bw, area.y1 - 6},                     // bottom centre
+                              {area.x0 + 6, cy, area.x0 + 6 + bw, cy + bh},                     // left middle
+                              {area.x1 - bw - 6, cy, area.x1 - 6, cy + bh}};                    // right middle
+  // Coverage: samples every half pixel along each segment (and the lone points) that fall inside
+  // the box or within 4 px of it (the line's width and markers).
+  auto covered = [&](const Rect& r) {
+    size_t n = 0;
+    auto inside = [&](double x, double y) { return x >= r.x0 - 4 && x < r.x1 + 4 && y >= r.y0 - 4 && y < r.y1 + 4; };
+    for (const auto& line : lines)
+      for (size_t i = 0; i < line.size(); ++i) {
+        if (i == 0) {
+          n += inside(line[0].first, line[0].second);
+          continue;
+        }
+        const auto [x0, y0] = line[i - 1];
+        const auto [x1, y1] = line[i];
+        const double len = std::hypot(x1 - x0, y1 - y0);
+        const int steps = static_cast<int>(std::min(1e5, std::ceil(2 * len))) + 1;
+        for (int k = 1; k <= steps; ++k) {
+          const double t = static_cast<double>(k) / steps;
+          n += inside(x0 + t * (x1 - x0), y0 + t * (y1 - y0));
+        }
+      }
+    return n;
+  };
+  Rect best = candidates[0];
+  size_t best_n = std::numeric_limits<size_t>::max();
+  for (const Rect& r : candidates) {
+    if (r.x0 < area.x0 || r.y0 < area.y0 || r.x1 > area.x1 || r.y1 > area.y1) continue;  // does not fit
+    const size_t n = covered(r);
+    if (n < best_n) best_n = n, best = r;
+    if (n == 0) break;
+  }
+  return best;
+}
+
+}  // namespace detail
 
 namespace {
 
@@ -131,7 +179,7 @@ void draw_panel(Canvas& cv, const PlotPanel& panel, int px0, int pw) {
     mask.composite(cv, s.color);
   }
 
-  // Legend in the corner of the plot area that covers the fewest points.
+  // Legend where the lines are not (see place_legend).
   std::vector<const PlotSeries*> named;
   int lw = 0;
   for (const PlotSeries& s : panel.series)
@@ -141,22 +189,14 @@ void draw_panel(Canvas& cv, const PlotPanel& panel, int px0, int pw) {
     }
   if (named.empty()) return;
   const int bw = lw + 36, bh = int(named.size()) * 14 + 8;
-  const Rect corners[4] = {{area.x1 - bw - 6, area.y0 + 6, area.x1 - 6, area.y0 + 6 + bh},
-                           {area.x1 - bw - 6, area.y1 - bh - 6, area.x1 - 6, area.y1 - 6},
-                           {area.x0 + 6, area.y0 + 6, area.x0 + 6 + bw, area.y0 + 6 + bh},
-                           {area.x0 + 6, area.y1 - bh - 6, area.x0 + 6 + bw, area.y1 - 6}};
-  Rect box = corners[0];
-  size_t best = std::numeric_limits<size_t>::max();
-  for (const Rect& r : corners) {
-    size_t n = 0;
-    for (const PlotSeries& s : panel.series)
-      for (const auto& p : s.points)
-        if (finite_point(p)) {
-          double x = to_px(p.first), y = to_py(p.second);
-          n += x >= r.x0 - 3 && x < r.x1 + 3 && y >= r.y0 - 3 && y < r.y1 + 3;
-        }
-    if (n < best) best = n, box = r;
+  std::vector<std::vector<std::pair<double, double>>> lines;  // the series in pixels; gaps split them
+  for (const PlotSeries& s : panel.series) {
+    lines.emplace_back();
+    for (const auto& p : s.points)
+      if (!finite_point(p)) lines.emplace_back();
+      else lines.back().push_back({to_px(p.first), to_py(p.second)});
   }
+  const Rect box = detail::place_legend(area, bw, bh, lines);
   cv.fill_rect(box, kWhite, 0.9f);
   cv.outline_rect(box, {160, 160, 160});
   for (size_t i = 0; i < named.size(); ++i) {

@@ -1,11 +1,13 @@
 // PNG line plots: the file decodes (stb_image) with the requested size and shows the series
 // colours; empty series, single points, NaN/inf and extreme values are handled; bad sizes are
-// refused; the write is atomic.
+// refused; the write is atomic; the legend is placed where the lines are not.
+#include <array>
 #include <cmath>
 #include <limits>
 
 #include "ember/io.h"
 #include "harness/op_harness.h"
+#include "io/plot_legend.h"
 #include "io/temp_dir.h"
 
 // A private (static) copy of the decoder for checking our output; libember's copy stays hidden.
@@ -109,4 +111,64 @@ TEST(Plot, Errors) {
   EXPECT_EMBER_ERROR(io::render_line_plot(training_panels(), 900, 50), "900x50");
   EXPECT_EMBER_ERROR(io::render_line_plot(training_panels(), 100000, 400), "100000x400");
   EXPECT_EMBER_ERROR(io::write_line_plot_png(dir.file("no/such/dir.png"), training_panels()), "no/such/dir.png");
+}
+
+namespace {
+
+/// Bounding box [x0,x1) x [y0,y1) of the pixels of colour c (exactly), or x0 = -1 when none.
+std::array<int, 4> bbox_of(const io::PlotImage& img, io::PlotColor c) {
+  std::array<int, 4> b{-1, -1, -1, -1};
+  for (int y = 0; y < img.height; ++y)
+    for (int x = 0; x < img.width; ++x) {
+      const uint8_t* p = img.rgb.data() + (size_t(y) * img.width + x) * 3;
+      if (p[0] != c.r || p[1] != c.g || p[2] != c.b) continue;
+      if (b[0] < 0) b = {x, y, x + 1, y + 1};
+      b = {std::min(b[0], x), std::min(b[1], y), std::max(b[2], x + 1), std::max(b[3], y + 1)};
+    }
+  return b;
+}
+
+}  // namespace
+
+// The legend goes where the lines are not: for accuracy curves of short and long runs (the lines
+// run through corners between their points, which a count of points alone misses), no pixel of
+// either line lies under the legend box (found by its grey outline; the same panel drawn without
+// names has no legend, so its line pixels are compared there).
+TEST(Plot, LegendAvoidsTheLines) {
+  const std::vector<std::vector<std::pair<double, double>>> train_runs = {
+      {{1, 70}, {2, 95}},                                   // 2 epochs, as the CLI tests train
+      {{1, 55}, {2, 80}, {3, 92}},
+      {{1, 90.5}, {2, 96.8}, {3, 97.9}, {4, 98.3}, {5, 98.6}, {6, 98.8}, {7, 99.0}, {8, 99.1}, {9, 99.2}, {10, 99.3}}};
+  const std::vector<std::vector<std::pair<double, double>>> test_runs = {
+      {{1, 90}, {2, 97}},
+      {{1, 75}, {2, 88}, {3, 95}},
+      {{1, 96.5}, {2, 97.8}, {3, 98.2}, {4, 98.5}, {5, 98.7}, {6, 98.9}, {7, 98.9}, {8, 99.0}, {9, 99.0}, {10, 99.1}}};
+  for (size_t i = 0; i < train_runs.size(); ++i) {
+    io::PlotPanel named{"accuracy", "epoch", {{"train accuracy", kRed, train_runs[i]}, {"test accuracy", kBlue, test_runs[i]}}, "%"};
+    io::PlotPanel bare = named;
+    for (auto& s : bare.series) s.name.clear();
+    // One panel of a 900x400 two-panel figure, as ember train writes curves.png.
+    io::PlotImage with = io::render_line_plot({named}, 450, 400), without = io::render_line_plot({bare}, 450, 400);
+    const std::array<int, 4> box = bbox_of(with, {160, 160, 160});
+    ASSERT_GE(box[0], 0) << "no legend outline found, run " << i;
+    int covered = 0;
+    for (int y = box[1]; y < box[3]; ++y)
+      for (int x = box[0]; x < box[2]; ++x) {
+        const uint8_t* p = without.rgb.data() + (size_t(y) * without.width + x) * 3;
+        covered += !(p[0] == p[1] && p[1] == p[2]);  // a line's colour (not white, grey or black)
+      }
+    EXPECT_EQ(covered, 0) << "legend at [" << box[0] << "," << box[1] << ")-[" << box[2] << "," << box[3]
+                          << ") covers line pixels, run " << i;
+  }
+}
+
+// place_legend on its own: a line along the top and one along the right edge leave the bottom
+// left corner; a lone marker in the top right moves the box off it.
+TEST(Plot, PlaceLegendPicksTheFreeSpot) {
+  const io::detail::Rect area{0, 0, 400, 300};
+  const auto box = io::detail::place_legend(area, 100, 40, {{{0, 10}, {399, 10}}, {{390, 0}, {390, 299}}});
+  EXPECT_EQ(box.x0, 6);
+  EXPECT_EQ(box.y1, 294);
+  const auto off_marker = io::detail::place_legend(area, 100, 40, {{{350, 20}}});
+  EXPECT_FALSE(off_marker.x0 <= 350 && 350 < off_marker.x1 && off_marker.y0 <= 20 && 20 < off_marker.y1);
 }
