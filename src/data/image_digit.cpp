@@ -211,9 +211,8 @@ DigitImage mnist_digit_from_image(const Image8& img, const DigitOptions& options
   }
 
   // 6. Fit 20x20 keeping the aspect ratio, centre by mass in 28x28.
-  const int64_t nw = std::clamp<int64_t>(std::lround(static_cast<double>(digit.w) * scale), 1, kFit);
-  const int64_t nh = std::clamp<int64_t>(std::lround(static_cast<double>(digit.h) * scale), 1, kFit);
-  Gray small = detail::resize(digit, nw, nh);
+  Gray small = detail::resize(digit, scale);
+  const int64_t nw = std::min(small.w, kFit), nh = std::min(small.h, kFit);  // the longer side is kFit
   double mass = 0, mx = 0, my = 0;
   for (int64_t y = 0; y < nh; ++y)
     for (int64_t x = 0; x < nw; ++x) {

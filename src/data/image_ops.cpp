@@ -127,13 +127,14 @@ struct Tap {
   float w;
 };
 
-/// For each of dst output positions along an axis of src pixels, the source pixels and weights.
-std::vector<std::vector<Tap>> axis_taps(int64_t src, int64_t dst) {
+/// For each of dst output positions along an axis of src pixels scaled by `scale`, the source
+/// pixels and weights. Shrinking, output pixel i averages source [i/scale, (i+1)/scale) (the
+/// last one may be partly outside: it is then partly covered, so the total mass is kept).
+std::vector<std::vector<Tap>> axis_taps(int64_t src, int64_t dst, double scale) {
   std::vector<std::vector<Tap>> taps(static_cast<size_t>(dst));
-  const double scale = static_cast<double>(dst) / static_cast<double>(src);
   for (int64_t i = 0; i < dst; ++i) {
     auto& t = taps[static_cast<size_t>(i)];
-    if (scale <= 1) {  // output pixel i covers source [i/scale, (i+1)/scale)
+    if (scale <= 1) {
       double lo = i / scale, hi = (i + 1) / scale;
       for (int64_t j = static_cast<int64_t>(lo); j < src && j < hi; ++j) {
         double overlap = std::min<double>(hi, j + 1) - std::max<double>(lo, j);
@@ -152,8 +153,10 @@ std::vector<std::vector<Tap>> axis_taps(int64_t src, int64_t dst) {
 
 }  // namespace
 
-Gray resize(const Gray& g, int64_t nw, int64_t nh) {
-  auto tx = axis_taps(g.w, nw), ty = axis_taps(g.h, nh);
+Gray resize(const Gray& g, double scale) {
+  auto size = [&](int64_t n) { return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(static_cast<double>(n) * scale - 1e-6))); };
+  const int64_t nw = size(g.w), nh = size(g.h);
+  auto tx = axis_taps(g.w, nw, scale), ty = axis_taps(g.h, nh, scale);
   Gray rows(nw, g.h);
   for (int64_t y = 0; y < g.h; ++y)
     for (int64_t x = 0; x < nw; ++x) {

@@ -41,9 +41,10 @@ struct Surface {
 /// sigma to the final noise estimate (>= 0.004). Requires g non-empty, band >= 1.
 Surface fit_background(const Gray& g, int64_t band, float& sigma);
 
-/// Resizes g to nw x nh (each >= 1): exact area averaging along an axis that shrinks, linear
-/// interpolation along one that grows.
-Gray resize(const Gray& g, int64_t nw, int64_t nh);
+/// Scales g by scale > 0 on both axes, to ceil(w*scale) x ceil(h*scale) (at least 1x1): exact
+/// area averaging when shrinking (a partly covered last row/column keeps the mass), linear
+/// interpolation when growing.
+Gray resize(const Gray& g, double scale);
 
 /// Labels the 8-connected pieces of pixels > 0: labels[i] in 1..count, 0 for the background.
 std::vector<int32_t> label_components(const Gray& g, int32_t& count);

@@ -1,6 +1,9 @@
 // Image file tests: a PNG written with save_png_gray reads back exactly, a larger non-square
-// image is resized by area averaging, and missing or garbage files are errors naming the
-// file (with stb's reason).
+// image is resized by area averaging, load_image keeps the file's channels, missing or garbage
+// files are errors naming the file (with stb's reason), and an image whose header claims more
+// than the pixel limit is refused before it is decoded.
+#include <filesystem>
+
 #include "data/test_dir.h"
 #include "harness/op_harness.h"
 
@@ -59,4 +62,48 @@ TEST(Image, BadFilesNameTheFile) {
   EXPECT_EMBER_ERROR(load_image_gray(dir / "ok.png", 0), "size");
   EXPECT_EMBER_ERROR(save_png_gray(dir / "x.png", zeros({2, 3, 3})), "save_png_gray", "[2,3,3]");
   EXPECT_EMBER_ERROR(save_png_gray(dir.path() + "/no/dir/x.png", zeros({3, 3})), "no/dir/x.png");
+}
+
+TEST(Image, LoadImageKeepsChannels) {
+  TestDir dir;
+  std::vector<float> v(12 * 10);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i % 256) / 255.0f;
+  save_png_gray(dir / "g.png", from_vector(v, {10, 12}));
+  Image8 img = load_image(dir / "g.png");
+  EXPECT_EQ(img.width, 12);
+  EXPECT_EQ(img.height, 10);
+  EXPECT_EQ(img.channels, 1);
+  ASSERT_EQ(img.pixels.size(), 120u);
+  for (size_t i = 0; i < v.size(); ++i) EXPECT_EQ(img.pixels[i], i % 256);
+  const std::filesystem::path pictures = std::filesystem::path(__FILE__).parent_path() / "images";
+  Image8 rgba = load_image((pictures / "3_transparent_dark.png").string());
+  EXPECT_EQ(rgba.channels, 4);
+  EXPECT_EQ(rgba.pixels.size(), static_cast<size_t>(rgba.width * rgba.height * 4));
+  EXPECT_EQ(load_image((pictures / "7_dim_photo.jpg").string()).channels, 3);
+  EXPECT_EMBER_ERROR(load_image(dir / "absent.png"), "absent.png", "not found");
+}
+
+// A PNG signature and IHDR chunk claiming width x height RGB pixels, with no image data.
+std::vector<uint8_t> png_header(uint32_t width, uint32_t height) {
+  std::vector<uint8_t> b = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+  for (uint32_t v : {width, height})
+    for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<uint8_t>(v >> s));
+  for (uint8_t x : {8, 2, 0, 0, 0, 0, 0, 0, 0}) b.push_back(x);  // 8-bit RGB, CRC (unchecked)
+  return b;
+}
+
+TEST(Image, RefusesImagesOverThePixelLimitBeforeDecoding) {
+  TestDir dir;
+  // 10000 x 6000 = 60 megapixels (180 MB of RGB): under stb's own limit, over ember's 50.
+  write_bytes(dir / "bomb.png", png_header(10000, 6000));
+  EXPECT_EMBER_ERROR(load_image(dir / "bomb.png"), "bomb.png", "10000x6000", "60.0 megapixels",
+                     "limit of 50.0 megapixels");
+  EXPECT_EMBER_ERROR(load_image_gray(dir / "bomb.png"), "bomb.png", "megapixels");
+  // Under the limit the same header is decoded, and fails for want of image data.
+  write_bytes(dir / "small.png", png_header(100, 60));
+  EXPECT_EMBER_ERROR(load_image(dir / "small.png"), "small.png", "cannot decode", "stb:");
+  // The limit is a parameter.
+  save_png_gray(dir / "20x20.png", rand({20, 20}));
+  EXPECT_EMBER_ERROR(load_image(dir / "20x20.png", 399), "20x20.png", "limit");
+  EXPECT_EQ(load_image(dir / "20x20.png", 400).pixels.size(), 400u);
 }
