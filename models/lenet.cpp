@@ -1,6 +1,6 @@
 // "lenet": a small LeNet-style CNN (two conv/BN/ReLU/pool stages, dropout, two linear
 // layers) for 28x28 single-channel images: 28 -> pool 14 -> pool 7, 64*7*7 = 3136 features.
-#include "models/zoo.h"
+#include "ember/models/zoo.h"
 
 namespace ember::models {
 

@@ -1,5 +1,5 @@
 // "mlp": a three-layer perceptron for 28x28 single-channel images.
-#include "models/zoo.h"
+#include "ember/models/zoo.h"
 
 namespace ember::models {
 

@@ -1,5 +1,5 @@
 // Model zoo registry: name -> builder.
-#include "models/zoo.h"
+#include "ember/models/zoo.h"
 
 #include <functional>
 #include <utility>

@@ -1,0 +1,30 @@
+# ember_backend_library(<target> <name> <sources>...): the library of the GPU backend <name>.
+# With a shared libember (EMBER_SHARED) it is a plugin, libember-<name>.so, written beside
+# libember in the build tree and installed beside it, linked against libember and loaded by it
+# at run time (src/backends/plugin_loader.cpp), so libember has no link dependency on the
+# backend's runtime. The backend's own tests link the same shared library; libember's dlopen
+# then finds it already loaded, so one copy of the code runs. With a static libember it is a
+# static library linked into libember (EMBER_WITH_<NAME>), registered directly.
+# Callers add the backend's own dependencies with target_link_libraries(<target> PRIVATE ...).
+function(ember_backend_library target name)
+  string(TOUPPER ${name} upper)
+  if(EMBER_SHARED)
+    add_library(${target} SHARED ${ARGN})
+    set_target_properties(${target} PROPERTIES
+      OUTPUT_NAME ember-${name}
+      LIBRARY_OUTPUT_DIRECTORY ${EMBER_LIBRARY_OUTPUT_DIR}
+      INSTALL_RPATH "$ORIGIN")  # libember, beside it
+    target_link_libraries(${target} PRIVATE ember)
+    target_compile_definitions(ember PRIVATE EMBER_${upper}_PLUGIN)
+    install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  else()
+    add_library(${target} STATIC ${ARGN})
+    target_link_libraries(ember PRIVATE ${target})
+    target_compile_definitions(ember PRIVATE EMBER_WITH_${upper})
+    # A static libember carries the backend's objects only through the export set.
+    install(TARGETS ${target} EXPORT emberTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  endif()
+  set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
+  target_compile_definitions(${target} PRIVATE EMBER_PLUGIN_VERSION="${PROJECT_VERSION}")
+endfunction()
