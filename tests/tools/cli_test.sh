@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end checks of the ember CLI contract: exit codes, --help, --json output.
+# End-to-end checks of the ember CLI contract: exit codes, --help, --json output, short
+# messages for bad values, "did you mean" for unknown flags, `ember help`, and a refused run
+# that leaves its --out alone (no folder created, an old run not overwritten).
 # Usage: cli_test.sh PATH_TO_EMBER
 set -u
 EMBER=$1
@@ -33,4 +35,51 @@ echo "$out" | grep -q "unknown command 'frobnicate'" || { echo "FAIL error names
 check "unknown top-level flag exits 2" 2 "$EMBER" --bogus
 echo "$out" | grep -q "unknown option '--bogus'" || { echo "FAIL error names the top-level flag: $out"; fail=1; }
 check "no command exits 2" 2 "$EMBER"
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+# Bad numbers: a short message naming the value, never the double range or a wrapped integer.
+check "--lr abc exits 2" 2 "$EMBER" train --data-dir /nonexistent --out "$WORK/x" --lr abc
+echo "$out" | grep -q -- "--lr: 'abc' is not a number" || { echo "FAIL --lr abc message: $out"; fail=1; }
+echo "$out" | grep -Eq '[0-9]{20}' && { echo "FAIL --lr abc prints a huge number: $out"; fail=1; }
+check "--seed -1 exits 2" 2 "$EMBER" train --data-dir /nonexistent --out "$WORK/x" --seed -1
+echo "$out" | grep -q -- "--seed: '-1' must be a whole number >= 0" || { echo "FAIL --seed -1 message: $out"; fail=1; }
+check "--epochs 0 exits 2" 2 "$EMBER" train --data-dir /nonexistent --out "$WORK/x" --epochs 0
+echo "$out" | grep -q -- "--epochs: '0' must be between 1 and 100000" || { echo "FAIL --epochs 0 message: $out"; fail=1; }
+# A device that does not exist: named, with the devices there are (train, eval, bench).
+for cmd in "train --data-dir /nonexistent --out $WORK/x" "eval --weights /nonexistent --data-dir /nonexistent" "bench --workload tiny-op"; do
+  check "${cmd%% *} --device cpu:1 exits 1" 1 "$EMBER" $cmd --device cpu:1
+  echo "$out" | grep -q "device 'cpu:1' is not available (devices here: cpu" || { echo "FAIL ${cmd%% *} cpu:1 message: $out"; fail=1; }
+done
+# Unknown flags: the closest real one is suggested.
+check "--epoch exits 2" 2 "$EMBER" train --data-dir /nonexistent --out "$WORK/x" --epoch 1
+echo "$out" | grep -q "unknown option '--epoch' for 'ember train' (did you mean '--epochs'?)" || { echo "FAIL --epoch suggestion: $out"; fail=1; }
+check "--batchsize exits 2" 2 "$EMBER" eval --weights w --data-dir d --batchsize 3
+echo "$out" | grep -q "did you mean '--batch-size'?" || { echo "FAIL --batchsize suggestion: $out"; fail=1; }
+check "--zzzz exits 2" 2 "$EMBER" device --zzzz
+echo "$out" | grep -q "did you mean" && { echo "FAIL --zzzz should get no suggestion: $out"; fail=1; }
+# A refused run creates no folder.
+check "missing data exits 1" 1 "$EMBER" train --data-dir "$WORK/nowhere" --out "$WORK/refused"
+[ -e "$WORK/refused" ] && { echo "FAIL a refused run left $WORK/refused behind"; fail=1; }
+# A folder that holds a run is not trained into without --resume or --force.
+mkdir -p "$WORK/old" && echo "old metrics" >"$WORK/old/metrics.jsonl"
+check "existing run refused" 1 "$EMBER" train --data-dir "$WORK/nowhere" --out "$WORK/old"
+echo "$out" | grep -q -- "--out $WORK/old already holds a run (metrics.jsonl); pass --resume to continue it, --force to replace it" \
+  || { echo "FAIL existing run message: $out"; fail=1; }
+[ "$(cat "$WORK/old/metrics.jsonl")" = "old metrics" ] || { echo "FAIL the old run was touched"; fail=1; }
+check "--force with --resume exits 2" 2 "$EMBER" train --data-dir "$WORK/nowhere" --out "$WORK/old" --force --resume
+# ember help [command].
+check "ember help" 0 "$EMBER" help
+echo "$out" | grep -q "^Usage: ember \[OPTIONS\] SUBCOMMAND" && echo "$out" | grep -q "train" || { echo "FAIL ember help: $out"; fail=1; }
+check "ember help train" 0 "$EMBER" help train
+echo "$out" | grep -q "^Usage: ember train" && echo "$out" | grep -q -- "--force" || { echo "FAIL ember help train: $out"; fail=1; }
+check "ember help data fetch" 0 "$EMBER" help data fetch
+echo "$out" | grep -q "^Usage: ember data fetch" || { echo "FAIL ember help data fetch: $out"; fail=1; }
+check "ember help nope exits 2" 2 "$EMBER" help nope
+# `ember data --help` promises only subcommands that exist.
+check "data --help" 0 "$EMBER" data --help
+echo "$out" | grep -qi "inspect" && { echo "FAIL data --help mentions a command that does not exist: $out"; fail=1; }
+for sub in $(echo "$out" | sed -n '/^Subcommands:/,$p' | awk 'NR>1 && /^  [a-z]/ {print $1}'); do
+  "$EMBER" data "$sub" --help >/dev/null 2>&1 || { echo "FAIL data --help lists '$sub', which has no --help"; fail=1; }
+done
 exit $fail

@@ -7,6 +7,7 @@
 
 #include "bench_workloads.h"
 #include "commands.h"
+#include "flag_checks.h"
 
 namespace ember::cli {
 namespace {
@@ -29,7 +30,7 @@ double metric_of(const Workload& w, double seconds) {
 
 int run_bench(const BenchArgs& a) {
   if (a.threads > 0) set_num_threads(a.threads);
-  Device device(a.device);
+  const Device device = resolve_device(a.device);
   std::vector<std::string> names = a.workloads;
   if (names.empty() || (names.size() == 1 && names[0] == "all")) names.assign(std::begin(kWorkloads), std::end(kWorkloads));
   if (!a.json)
@@ -80,10 +81,11 @@ Command add_bench_command(CLI::App& app) {
                   "fp32 or bf16 (mlp, lenet, mlp-infer: autocast with float32 weights; gemm: bf16 operands; "
                   "tiny-op: fp32 only)")
       ->check(CLI::IsMember({"fp32", "bf16"}))->capture_default_str();
-  cmd->add_option("--device", a->device, "Device")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")->check(CLI::PositiveNumber);
-  cmd->add_option("--repeats", a->repeats, "Timed runs")->check(CLI::Range(int64_t{1}, int64_t{100000}))->capture_default_str();
-  cmd->add_option("--warmup", a->warmup, "Untimed runs first")->check(CLI::Range(int64_t{0}, int64_t{100000}))->capture_default_str();
+  cmd->add_option("--device", a->device, "Device: cpu, opencl:N, cuda:N (see 'ember device')")
+      ->check(device_syntax())->capture_default_str();
+  cmd->add_option("--threads", a->threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")->check(whole_in(1, 4096));
+  cmd->add_option("--repeats", a->repeats, "Timed runs")->check(whole_in(1, 100000))->capture_default_str();
+  cmd->add_option("--warmup", a->warmup, "Untimed runs first")->check(whole_in(0, 100000))->capture_default_str();
   cmd->add_flag("--json", a->json, "One JSON line per workload");
   return {cmd, [a] { return run_bench(*a); }};
 }

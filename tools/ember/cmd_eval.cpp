@@ -1,8 +1,11 @@
 // `ember eval`: accuracy, loss and confusion matrix of saved weights on a dataset's test split.
+#include <chrono>
 #include <iostream>
 
 #include "commands.h"
 #include "evaluation.h"
+#include "flag_checks.h"
+#include "progress.h"
 #include "recipe.h"
 
 namespace ember::cli {
@@ -15,10 +18,18 @@ struct EvalArgs {
 };
 
 int run_eval(const EvalArgs& a) {
-  Device device(a.device);
+  const Device device = resolve_device(a.device);
   nn::ModulePtr model = load_model(a.model, a.weights, device);
   auto ds = make_dataset(a.dataset, a.data_dir, a.split == "train" ? data::Split::Train : data::Split::Test);
-  EvalResult r = evaluate(*model, *ds, input_normalization(a.dataset), device, 10, a.batch_size);
+  Progress bar(stderr, /*plain_lines=*/false);  // a bar on a terminal; stdout keeps only the result
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t batches = (ds->size() + a.batch_size - 1) / a.batch_size;
+  EvalResult r = evaluate(*model, *ds, input_normalization(a.dataset), device, 10, a.batch_size, [&](int64_t done, int64_t total) {
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    bar.update({"eval", (done + a.batch_size - 1) / a.batch_size, batches, samples_per_second(done, el), NAN,
+                eta_seconds(done, el, total - done)});
+  });
+  bar.clear();
   if (a.json) {
     std::cout << nlohmann::json{{"accuracy", r.accuracy()}, {"loss", r.loss}, {"samples", r.samples},
                                 {"correct", r.correct}, {"confusion", r.confusion}, {"model", a.model},
@@ -48,12 +59,15 @@ Command add_eval_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("eval", "Evaluate saved weights: accuracy, loss and a confusion matrix");
   std::vector<std::string> models(std::begin(kModels), std::end(kModels));
   cmd->add_option("--model", a->model, "Model from the zoo")->check(CLI::IsMember(models))->capture_default_str();
-  cmd->add_option("--weights", a->weights, "safetensors weights (ember's or PyTorch's for the same model)")->required();
+  cmd->add_option("--weights", a->weights,
+                  "safetensors weights (ember's model.safetensors or PyTorch's for the same model; not a checkpoint)")
+      ->required();
   cmd->add_option("--dataset", a->dataset, "Dataset")->check(CLI::IsMember({"mnist"}))->capture_default_str();
   cmd->add_option("--data-dir", a->data_dir, "Directory with the dataset files")->required();
   cmd->add_option("--split", a->split, "Which split")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
-  cmd->add_option("--batch-size", a->batch_size, "Batch size")->check(CLI::Range(int64_t{1}, int64_t{1} << 20))->capture_default_str();
-  cmd->add_option("--device", a->device, "Device")->capture_default_str();
+  cmd->add_option("--batch-size", a->batch_size, "Batch size")->check(whole_in(1, int64_t{1} << 20))->capture_default_str();
+  cmd->add_option("--device", a->device, "Device: cpu, opencl:N, cuda:N (see 'ember device')")
+      ->check(device_syntax())->capture_default_str();
   cmd->add_flag("--json", a->json, "Last stdout line is a JSON object");
   return {cmd, [a] { return run_eval(*a); }};
 }

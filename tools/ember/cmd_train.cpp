@@ -1,7 +1,10 @@
 // `ember train`: flags → TrainConfig → run_training; prints a summary (JSON with --json).
+#include <cmath>
+#include <cstdint>
 #include <iostream>
 
 #include "commands.h"
+#include "flag_checks.h"
 #include "training.h"
 
 namespace ember::cli {
@@ -13,41 +16,43 @@ Command add_train_command(CLI::App& app) {
   cmd->add_option("--model", c->model, "Model from the zoo")->check(CLI::IsMember(models))->capture_default_str();
   cmd->add_option("--dataset", c->dataset, "Dataset")->check(CLI::IsMember({"mnist"}))->capture_default_str();
   cmd->add_option("--data-dir", c->data_dir, "Directory with the dataset files (see 'ember data fetch')")->required();
-  cmd->add_option("--out", c->out, "Run directory: model.safetensors, checkpoint, metrics.jsonl, curves.png")->required();
-  cmd->add_option("--epochs", c->epochs, "Epochs")->check(CLI::Range(int64_t{1}, int64_t{100000}))->capture_default_str();
-  cmd->add_option("--batch-size", c->batch_size, "Batch size")->check(CLI::Range(int64_t{1}, int64_t{1} << 20))->capture_default_str();
-  cmd->add_option("--lr", c->lr, "Learning rate (peak for onecycle); default adam/adamw 6e-3 (1e-3 without onecycle), sgd 0.1 (0.05)")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--out", c->out,
+                  "Run directory: model.safetensors, checkpoint, metrics.jsonl, curves.png (one that already holds a "
+                  "run needs --resume or --force)")->required();
+  cmd->add_option("--epochs", c->epochs, "Epochs")->check(whole_in(1, 100000))->capture_default_str();
+  cmd->add_option("--batch-size", c->batch_size, "Batch size")->check(whole_in(1, int64_t{1} << 20))->capture_default_str();
+  cmd->add_option("--lr", c->lr,
+                  "Learning rate (peak for onecycle); default adam/adamw 6e-3 (1e-3 without onecycle), sgd 0.1 (0.05). "
+                  "With --resume the checkpoint's is kept: another value is refused")
+      ->check(real_in(0, HUGE_VAL, true));
   cmd->add_option("--optimizer", c->optimizer, "Optimizer")->check(CLI::IsMember({"sgd", "adam", "adamw"}))->capture_default_str();
   cmd->add_option("--schedule", c->schedule, "Learning-rate schedule")
       ->check(CLI::IsMember({"none", "step", "cosine", "onecycle"}))->capture_default_str();
-  cmd->add_option("--weight-decay", c->weight_decay, "Weight decay (default 1e-2 adamw, 5e-4 sgd, 0 adam)")
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--weight-decay", c->weight_decay,
+                  "Weight decay (default 1e-2 adamw, 5e-4 sgd, 0 adam); with --resume the checkpoint's is kept")
+      ->check(real_in(0, HUGE_VAL));
   cmd->add_option("--shift", c->shift, "Random shift augmentation in pixels (0: off)")
-      ->check(CLI::Range(int64_t{0}, int64_t{13}))->capture_default_str();
+      ->check(whole_in(0, 13))->capture_default_str();
   cmd->add_option("--label-smoothing", c->label_smoothing, "Label smoothing in [0,1)")
-      ->check(CLI::Range(0.0, 0.999))->capture_default_str();
-  cmd->add_option("--device", c->device, "Device: cpu (opencl:N and cuda:N when built)")
-      ->check([](const std::string& s) {
-        try {
-          Device d(s);
-          return std::string();
-        } catch (const Error& e) {
-          return std::string(e.what());
-        }
-      })
-      ->capture_default_str();
+      ->check(real_in(0, 0.999))->capture_default_str();
+  cmd->add_option("--device", c->device, "Device: cpu, opencl:N, cuda:N (see 'ember device')")
+      ->check(device_syntax())->capture_default_str();
   cmd->add_option("--precision", c->precision,
                   "fp32; bf16 or fp16: matmul/linear/conv in that dtype (autocast), float32 weights, fp16 with loss "
                   "scaling; a precision the device cannot run is an error (see 'ember device')")
       ->check(CLI::IsMember({"fp32", "bf16", "fp16"}))->capture_default_str();
-  cmd->add_option("--seed", c->seed, "Seed for initialisation, data order, augmentation and dropout")->capture_default_str();
-  cmd->add_flag("--resume", c->resume, "Continue from OUT/checkpoint if it exists");
+  cmd->add_option("--seed", c->seed, "Seed for initialisation, data order, augmentation and dropout")
+      ->check(unsigned_whole())->capture_default_str();
+  CLI::Option* resume = cmd->add_flag("--resume", c->resume,
+                                      "Continue from OUT/checkpoint if it exists (same --epochs, --batch-size, "
+                                      "--schedule, --optimizer, --train-limit; --lr and --weight-decay come from it)");
+  cmd->add_flag("--force", c->force, "Train into an --out that holds a run, deleting that run's files first")
+      ->excludes(resume);
   cmd->add_flag("--json", c->json, "Progress to stderr; last stdout line is a JSON summary");
   cmd->add_option("--train-limit", c->train_limit, "Use only the first N training samples (0: all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_in(0, INT64_MAX));
   cmd->add_option("--checkpoint-every", c->checkpoint_every, "Steps between checkpoints (0: only at epoch ends)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(whole_in(0, INT64_MAX))->capture_default_str();
   return {cmd, [c] {
             std::FILE* log = c->json ? stderr : stdout;
             TrainSummary s = run_training(*c, log);

@@ -4,7 +4,8 @@
 namespace ember::cli {
 
 EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, const data::Normalize& norm, Device device,
-                    int64_t num_classes, int64_t batch_size) {
+                    int64_t num_classes, int64_t batch_size,
+                    const std::function<void(int64_t done, int64_t total)>& on_batch) {
   bool was_training = model.is_training();
   model.eval();
   NoGradGuard no_grad;
@@ -28,6 +29,7 @@ EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, const data:
       r.correct += pred[i] == truth[i];
     }
     r.samples += static_cast<int64_t>(pred.size());
+    if (on_batch) on_batch(r.samples, dataset.size());
   }
   r.loss = r.samples ? loss_sum / r.samples : 0.0;
   model.train(was_training);

@@ -1,5 +1,7 @@
 // ember: the command-line tool. Parses the subcommand and its flags (CLI11), runs it, and maps
 // failures to exit codes: 2 for bad usage (unknown flag, bad value), 1 for runtime errors.
+// `ember help [command...]` prints a command's help; an unknown flag gets a "did you mean".
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -7,12 +9,16 @@
 
 #include "commands.h"
 #include "ember/ember.h"
+#include "flag_checks.h"
 
 #ifndef EMBER_VERSION
 #define EMBER_VERSION "0.0.0"
 #endif
 
 namespace {
+
+using ember::cli::Command;
+using ember::cli::suggest_flag;
 
 /// The error for a first argument that is neither a command nor a top-level flag, or "" when it
 /// is fine. CLI11 would only say "A subcommand is required" for `ember --bogus` or `ember bogus`.
@@ -29,17 +35,73 @@ std::string first_argument_error(const CLI::App& app, int argc, char** argv) {
   return "unknown command '" + a + "' (commands: " + names + ")";
 }
 
+/// The innermost subcommand the parse reached (the app itself when none).
+const CLI::App* deepest_parsed(const CLI::App& app) {
+  for (const CLI::App* sub : app.get_subcommands({}))
+    if (sub->parsed()) return deepest_parsed(*sub);
+  return &app;
+}
+
+/// For arguments CLI11 did not expect: the first unknown flag (in command-line order), named with
+/// its command and the closest real flag ("unknown option '--epoch' for 'ember train' (did you
+/// mean '--epochs'?)"); "" when no flag is among them.
+std::string extras_message(const CLI::App& app, int argc, char** argv) {
+  const std::vector<std::string> extras = app.remaining(true);
+  const CLI::App* cmd = deepest_parsed(app);
+  std::string path;
+  for (const CLI::App* a = cmd; a != nullptr && a->get_parent() != nullptr; a = a->get_parent())
+    path = " " + a->get_name() + path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.size() < 2 || a[0] != '-' || std::find(extras.begin(), extras.end(), a) == extras.end()) continue;
+    const std::string flag = a.substr(0, a.find('='));
+    const std::string hint = suggest_flag(*cmd, flag);
+    return "unknown option '" + flag + "' for 'ember" + path + "'" +
+           (hint.empty() ? " (see 'ember" + path + " --help')" : " (did you mean '" + hint + "'?)");
+  }
+  return "";
+}
+
+/// `ember help [command [subcommand]]`: the help of the app or of the named command.
+Command add_help_command(CLI::App& app) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  CLI::App* cmd = app.add_subcommand("help", "Show the help of ember or of a command: ember help [command]");
+  cmd->add_option("command", *names, "Command (and subcommand), e.g. train or data fetch");
+  return {cmd, [&app, names] {
+            const CLI::App* target = &app;
+            std::string path = "ember";
+            for (const std::string& n : *names) {
+              const CLI::App* next = nullptr;
+              std::string known;
+              for (const CLI::App* sub : target->get_subcommands({})) {
+                if (sub->get_name() == n) next = sub;
+                if (sub->get_name() != "help") known += (known.empty() ? "" : ", ") + sub->get_name();
+              }
+              if (next == nullptr) {
+                std::fprintf(stderr, "ember: error: unknown command '%s %s' (commands: %s)\n", path.c_str(), n.c_str(),
+                             known.c_str());
+                return 2;
+              }
+              target = next;
+              path += " " + n;
+            }
+            // The formatter directly: App::help() would describe the parsed `help` command instead.
+            std::cout << target->get_formatter()->make_help(target, path, CLI::AppFormatMode::Normal);
+            return 0;
+          }};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"ember: train, evaluate and benchmark neural networks in C++ (CPU, OpenCL and CUDA devices)"};
   app.set_version_flag("--version", std::string("ember ") + EMBER_VERSION);
   app.require_subcommand(1);
-  app.footer("Run 'ember <command> --help' for a command's options.");
+  app.footer("Run 'ember <command> --help' or 'ember help <command>' for a command's options.");
 
   using namespace ember::cli;
   std::vector<Command> commands = {add_train_command(app), add_eval_command(app), add_predict_command(app),
-                                   add_data_command(app), add_bench_command(app), add_device_command(app)};
+                                   add_data_command(app), add_bench_command(app), add_device_command(app), add_help_command(app)};
 
   if (const std::string err = first_argument_error(app, argc, argv); !err.empty()) {
     std::fprintf(stderr, "ember: error: %s\nRun 'ember --help' for usage.\n", err.c_str());
@@ -53,6 +115,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::ExtrasError& e) {
+    std::string msg = extras_message(app, argc, argv);
+    std::fprintf(stderr, "ember: error: %s\nRun 'ember --help' for usage.\n", msg.empty() ? e.what() : msg.c_str());
+    return 2;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "ember: error: %s\nRun 'ember --help' for usage.\n", e.what());
     return 2;

@@ -62,6 +62,13 @@ data::Normalize input_normalization(const std::string& dataset) {
 nn::ModulePtr load_model(const std::string& name, const std::string& weights, Device device) {
   nn::ModulePtr m = models::make_model(name);
   io::SafetensorsFile f = io::load_safetensors(weights);
+  auto format = f.metadata.find("format");
+  if (format != f.metadata.end() && format->second == io::kCheckpointFormat) {
+    const auto slash = weights.find_last_of('/');
+    const std::string beside = slash == std::string::npos ? "model.safetensors" : weights.substr(0, slash + 1) + "model.safetensors";
+    EMBER_FAIL(weights, " is a training checkpoint, not a weights file: use `ember train --resume` to continue the run, "
+               "or the weights beside it (", beside, ")");
+  }
   try {
     m->load_state_dict(f.tensors);
   } catch (const Error& e) {

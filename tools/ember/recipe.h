@@ -28,6 +28,7 @@ struct TrainConfig {
   std::string precision = "fp32";  // fp32, bf16 (autocast) or fp16 (autocast + loss scaling)
   uint64_t seed = 0;
   bool resume = false;
+  bool force = false;  // train into an --out that already holds a run, replacing it
   bool json = false;
   int64_t train_limit = 0;        // use only the first N training samples (0: all)
   int64_t checkpoint_every = 50;  // steps between checkpoints (and at every epoch end)
@@ -49,6 +50,8 @@ std::shared_ptr<const data::Dataset> make_dataset(const std::string& name, const
 /// The per-channel normalisation every model input gets (MNIST: mean 0.1307, std 0.3081).
 data::Normalize input_normalization(const std::string& dataset);
 /// The zoo model `name` with weights loaded (strictly) from a safetensors file, on device, in eval mode.
+/// A training checkpoint passed as weights is refused with a message pointing to --resume and
+/// the model.safetensors beside it.
 nn::ModulePtr load_model(const std::string& name, const std::string& weights, Device device);
 std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, const nn::Module& model);
 /// nullptr for "none". steps_per_epoch sizes the step-wise schedules.

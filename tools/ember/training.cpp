@@ -18,6 +18,8 @@
 #include "evaluation.h"
 #include "models/zoo.h"
 #include "progress.h"
+#include "run_folder.h"
+#include "flag_checks.h"
 
 namespace ember::cli {
 namespace fs = std::filesystem;
@@ -26,7 +28,7 @@ nlohmann::json TrainSummary::to_json(const TrainConfig& c) const {
   return {{"test_accuracy", test_accuracy}, {"test_loss", test_loss}, {"epochs", epochs},
           {"steps", steps}, {"train_seconds", train_seconds}, {"samples_per_s", samples_per_s},
           {"resumed", resumed}, {"model", c.model}, {"device", c.device}, {"precision", precision},
-          {"precision_support", precision_support}, {"skipped_steps", skipped_steps}, {"out", c.out}};
+          {"precision_support", precision_support}, {"skipped_steps", skipped_steps}, {"lr", lr}, {"out", c.out}};
 }
 
 namespace {
@@ -90,32 +92,16 @@ void save(const std::string& path, const nn::Module& model, const optim::Optimiz
   io::save_checkpoint(path, ck);
 }
 
-/// Throws when c would run a learning-rate schedule of another length than the checkpoint's run:
-/// the saved schedule would be stretched or run past its end (onecycle refuses to).
-void check_schedule_length(const std::string& path, const std::string& saved_config, const TrainConfig& c) {
-  if (c.schedule == "none") return;
-  const nlohmann::json saved = nlohmann::json::parse(saved_config, nullptr, false);
-  if (saved.is_discarded()) EMBER_FAIL("checkpoint ", path, " has a malformed config");
-  const nlohmann::json now = c.to_json();
-  for (const char* k : {"schedule", "epochs", "batch_size", "train_limit"}) {
-    if (!saved.contains(k) || saved[k] == now[k]) continue;
-    std::string flag = k;
-    std::replace(flag.begin(), flag.end(), '_', '-');
-    EMBER_FAIL("checkpoint ", path, " was written with --", flag, " ", saved[k].dump(), " but this run has ", now[k].dump(),
-               "; the ", c.schedule, " learning-rate schedule was laid out for the saved run's length. Resume with --",
-               flag, " ", saved[k].dump(), ", or train into a new --out");
-  }
+/// Checkpoint metadata entry k (ember::Error when a checkpoint lacks it).
+const std::string& meta_of(const io::Checkpoint& ck, const std::string& path, const char* k) {
+  auto it = ck.meta.find(k);
+  EMBER_CHECK(it != ck.meta.end(), "checkpoint ", path, " lacks '", k, "'; it was not written by ember train");
+  return it->second;
 }
 
-RunState restore(const std::string& path, nn::Module& model, optim::Optimizer& opt, optim::LRScheduler* sched,
-                 amp::GradScaler& scaler, const TrainConfig& c) {
-  io::Checkpoint ck = io::load_checkpoint(path);
-  auto meta = [&](const char* k) -> const std::string& {
-    auto it = ck.meta.find(k);
-    EMBER_CHECK(it != ck.meta.end(), "checkpoint ", path, " lacks '", k, "'; it was not written by ember train");
-    return it->second;
-  };
-  check_schedule_length(path, meta("config"), c);
+RunState restore(const io::Checkpoint& ck, const std::string& path, nn::Module& model, optim::Optimizer& opt,
+                 optim::LRScheduler* sched, amp::GradScaler& scaler) {
+  auto meta = [&](const char* k) -> const std::string& { return meta_of(ck, path, k); };
   model.load_state_dict(ck.model);
   opt.load_state_dict(ck.optimizer);
   optim::StateDict sched_state, scaler_state;  // the scheduler section holds both
@@ -142,12 +128,37 @@ RunState restore(const std::string& path, nn::Module& model, optim::Optimizer& o
   return s;
 }
 
+/// Evaluates on the test set with a bar on a terminal (erased when done); returns the seconds taken.
+EvalResult evaluate_with_bar(nn::Module& model, const data::Dataset& test_set, const data::Normalize& norm,
+                             Device device, std::FILE* log, double& seconds) {
+  Progress bar(log, /*plain_lines=*/false);
+  auto t0 = std::chrono::steady_clock::now();
+  int64_t batches = 0;
+  EvalResult r = evaluate(model, test_set, norm, device, 10, 500, [&](int64_t done, int64_t total) {
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const int64_t total_batches = (total + 499) / 500;
+    ++batches;
+    bar.update({"test", batches, total_batches, samples_per_second(done, el), NAN, eta_seconds(done, el, total - done)});
+  });
+  bar.clear();
+  seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
 }  // namespace
 
-TrainSummary run_training(const TrainConfig& c, std::FILE* log) {
-  Device device(c.device);
-  fs::create_directories(c.out);
+TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
+  TrainConfig c = config;  // a resumed run takes its --lr / --weight-decay from the checkpoint
+  // Every check comes before the first write: a refused run leaves no folder behind.
+  check_out_folder(c);
+  const Device device = resolve_device(c.device);
   const std::string ckpt_path = c.out + "/checkpoint";
+  const bool resuming = c.resume && fs::exists(ckpt_path);
+  io::Checkpoint ck;
+  if (resuming) {
+    ck = io::load_checkpoint(ckpt_path);
+    reconcile_resume_config(ckpt_path, meta_of(ck, ckpt_path, "config"), c);
+  }
   manual_seed(c.seed);
 
   auto train_set = make_dataset(c.dataset, c.data_dir, data::Split::Train, c.train_limit);
@@ -177,30 +188,41 @@ TrainSummary run_training(const TrainConfig& c, std::FILE* log) {
   TrainSummary summary;
   summary.precision = amp::precision_name(precision);
   summary.precision_support = support.detail;
-  if (c.resume && fs::exists(ckpt_path)) {
-    s = restore(ckpt_path, *model, *opt, sched.get(), scaler, c);
+  if (resuming) {
+    s = restore(ck, ckpt_path, *model, *opt, sched.get(), scaler);
+    ck = io::Checkpoint{};
     summary.resumed = true;
+  }
+  // All checks passed: now the folder may be created (and, with --force, the old run removed).
+  if (c.force) remove_run_files(c.out);
+  fs::create_directories(c.out);
+  if (resuming) {
     std::fprintf(log, "resuming from %s: epoch %lld, batch %lld (step %lld)\n", ckpt_path.c_str(),
                  static_cast<long long>(s.epoch + 1), static_cast<long long>(s.batch), static_cast<long long>(s.step));
   } else if (c.resume) {
     std::fprintf(log, "no checkpoint in %s; starting from scratch\n", c.out.c_str());
   }
   std::fprintf(log, "training %s (%lld parameters) on %s: %lld train / %lld test samples, %lld epochs of %lld steps, "
-               "%s lr %g, schedule %s\n", c.model.c_str(), static_cast<long long>(model->num_parameters()),
+               "%s lr %g%s, schedule %s\n", c.model.c_str(), static_cast<long long>(model->num_parameters()),
                device.str().c_str(), static_cast<long long>(train_set->size()), static_cast<long long>(test_set->size()),
                static_cast<long long>(c.epochs), static_cast<long long>(per_epoch), c.optimizer.c_str(),
-               c.effective_lr(), c.schedule.c_str());
+               c.effective_lr(), resuming ? " (from the checkpoint)" : "", c.schedule.c_str());
   if (autocast) std::fprintf(log, "precision %s: %s\n", summary.precision.c_str(), support.detail.c_str());
 
   EvalResult last_eval;
   bool evaluated = false;
+  // This process's pace, for the ETAs: steps restored from a checkpoint took no time here.
+  int64_t steps_here = 0;
+  double seconds_here = 0, eval_seconds = 0;
   for (; s.epoch < c.epochs; ++s.epoch, s.batch = 0, s.partial = EpochStats{}) {
     model->train();
-    Progress bar(log, "epoch " + std::to_string(s.epoch + 1) + "/" + std::to_string(c.epochs), per_epoch);
+    const std::string label = "epoch " + std::to_string(s.epoch + 1) + "/" + std::to_string(c.epochs);
+    Progress bar(log);
     auto it = loader.epoch(s.epoch, s.batch);
     data::Batch batch;
     auto t0 = std::chrono::steady_clock::now();
-    double seconds_before = s.partial.seconds;
+    const double seconds_before = s.partial.seconds, seconds_here_before = seconds_here;
+    const int64_t samples_before = s.partial.samples;
     while (it.next(batch)) {
       Tensor x = batch.inputs.to(device), y = batch.targets.to(device);
       Tensor logits, loss;
@@ -221,28 +243,41 @@ TrainSummary run_training(const TrainConfig& c, std::FILE* log) {
       }
       s.batch = it.batch_index();
       s.step++;
-      s.partial.seconds = seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      bar.update(s.batch, s.partial.samples, s.partial.loss_sum / std::max<int64_t>(1, s.partial.samples));
+      steps_here++;
+      const double epoch_here = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      s.partial.seconds = seconds_before + epoch_here;
+      seconds_here = seconds_here_before + epoch_here;
+      const int64_t run_steps_left = (c.epochs - s.epoch - 1) * per_epoch + (per_epoch - s.batch);
+      bar.update({label, s.batch, per_epoch, samples_per_second(s.partial.samples - samples_before, epoch_here),
+                  s.partial.loss_sum / std::max<int64_t>(1, s.partial.samples),
+                  eta_seconds(steps_here, seconds_here, per_epoch - s.batch),
+                  eta_seconds(steps_here, seconds_here, run_steps_left) + eval_seconds * (c.epochs - s.epoch)});
       if (c.checkpoint_every > 0 && s.step % c.checkpoint_every == 0 && s.batch < per_epoch)
         save(ckpt_path, *model, *opt, sched.get(), scaler, s, c);
     }
-    bar.finish();
     s.train_seconds += s.partial.seconds - seconds_before;
-    last_eval = evaluate(*model, *test_set, norm, device, 10);
+    // One samples/s for the epoch: the bar's last line, the epoch line and metrics.jsonl.
+    const double epoch_rate = samples_per_second(s.partial.samples, s.partial.seconds);
+    const double train_loss = s.partial.loss_sum / std::max<int64_t>(1, s.partial.samples);
+    bar.finish({label, s.batch, per_epoch, epoch_rate, train_loss, 0.0,
+                eta_seconds(steps_here, seconds_here, (c.epochs - s.epoch - 1) * per_epoch) +
+                    eval_seconds * (c.epochs - s.epoch)});
+    last_eval = evaluate_with_bar(*model, *test_set, norm, device, log, eval_seconds);
     evaluated = true;
     nlohmann::json rec = {{"epoch", s.epoch + 1},
-                          {"train_loss", s.partial.loss_sum / std::max<int64_t>(1, s.partial.samples)},
+                          {"train_loss", train_loss},
                           {"train_accuracy", static_cast<double>(s.partial.correct) / std::max<int64_t>(1, s.partial.samples)},
                           {"test_loss", last_eval.loss},
                           {"test_accuracy", last_eval.accuracy()},
                           {"lr", opt->lr()},
                           {"epoch_seconds", s.partial.seconds},
                           {"train_samples", s.partial.samples},
-                          {"samples_per_s", s.partial.samples / std::max(1e-9, s.partial.seconds)}};
+                          {"samples_per_s", epoch_rate}};
     s.history.push_back(rec);
-    std::fprintf(log, "epoch %lld/%lld  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  %.1fs\n",
-                 static_cast<long long>(s.epoch + 1), static_cast<long long>(c.epochs), rec["train_loss"].get<double>(),
-                 100 * rec["train_accuracy"].get<double>(), last_eval.loss, 100 * last_eval.accuracy(), s.partial.seconds);
+    std::fprintf(log, "epoch %lld/%lld  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  %.1fs  %.0f samples/s\n",
+                 static_cast<long long>(s.epoch + 1), static_cast<long long>(c.epochs), train_loss,
+                 100 * rec["train_accuracy"].get<double>(), last_eval.loss, 100 * last_eval.accuracy(), s.partial.seconds,
+                 epoch_rate);
     std::fflush(log);
     // Weights, metrics and curves first; then the checkpoint that says this epoch is done.
     io::save_safetensors(c.out + "/model.safetensors", model->state_dict(),
@@ -256,17 +291,23 @@ TrainSummary run_training(const TrainConfig& c, std::FILE* log) {
     save(ckpt_path, *model, *opt, sched.get(), scaler, next, c);
   }
   if (!evaluated) {  // resumed a finished run: report the saved weights
-    last_eval = evaluate(*model, *test_set, norm, device, 10);
+    last_eval = evaluate_with_bar(*model, *test_set, norm, device, log, eval_seconds);
   }
   summary.test_accuracy = last_eval.accuracy();
   summary.test_loss = last_eval.loss;
   summary.epochs = c.epochs;
   summary.steps = s.step;
   summary.skipped_steps = scaler.skipped_steps();
-  summary.train_seconds = s.train_seconds;
+  // The whole run's figures from the epochs' records (what metrics.jsonl holds), by the same formula.
   int64_t train_samples = 0;
-  for (const auto& h : s.history) train_samples += h["train_samples"].get<int64_t>();
-  summary.samples_per_s = s.train_seconds > 0 ? train_samples / s.train_seconds : 0;
+  double train_seconds = 0;
+  for (const auto& h : s.history) {
+    train_samples += h["train_samples"].get<int64_t>();
+    train_seconds += h["epoch_seconds"].get<double>();
+  }
+  summary.train_seconds = train_seconds;
+  summary.samples_per_s = samples_per_second(train_samples, train_seconds);
+  summary.lr = c.effective_lr();
   return summary;
 }
 
