@@ -47,7 +47,7 @@ struct Piece {
   bool is_bar = false;
 };
 
-constexpr int kMinBar = 10, kMaxBar = 30;
+constexpr int kMinBar = 8, kMaxBar = 30;
 
 }  // namespace
 

@@ -22,7 +22,7 @@ struct ProgressLine {
 };
 
 /// The line for `p` in at most columns - 1 visible characters (the last column stays free so a
-/// terminal never wraps): with_bar adds a [###...] bar of 10-30 cells; when the line does not fit,
+/// terminal never wraps): with_bar adds a [###...] bar of 8-30 cells; when the line does not fit,
 /// the step counts, loss, samples/s, run ETA, bar and ETA are dropped in that order, and what
 /// still does not fit is cut. color wraps the bar in green escape codes (not counted as width).
 /// Requires columns >= 1.
