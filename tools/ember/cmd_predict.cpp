@@ -136,22 +136,23 @@ Command add_predict_command(CLI::App& app) {
   auto a = std::make_shared<PredictArgs>();
   CLI::App* cmd = app.add_subcommand("predict", "Classify pictures of digits (files or folders; PNG, JPEG, BMP...; any size)");
   cmd->footer(
-      "Each picture is turned into MNIST's format as MNIST's own digits were: transparency is\n"
-      "flattened onto the background, the background (and any lighting gradient) is fitted and\n"
-      "removed, dark ink on light paper is inverted to white on black (--invert), specks are\n"
-      "dropped, the ink is cropped to its bounding box, thin strokes are widened, and the crop is\n"
-      "scaled to fit 20x20 keeping its aspect ratio and centred by mass in 28x28. A folder means\n"
-      "its image files (png jpg jpeg bmp pgm ppm gif tga), sorted by name. A file that cannot be\n"
-      "read, or holds no digit, is reported on stderr and the rest are still predicted; the exit\n"
-      "code is then 1.");
+      "Each picture is prepared as MNIST's own digits were: transparency is\n"
+      "flattened onto the background; the background and any lighting gradient\n"
+      "are fitted and removed; dark ink on light paper is inverted to white on\n"
+      "black (--invert); specks are dropped; the ink is cropped to its bounding\n"
+      "box; thin strokes are widened; the crop is scaled to fit 20x20 keeping its\n"
+      "aspect ratio and centred by mass in 28x28. A folder means its image files\n"
+      "(png jpg jpeg bmp pgm ppm gif tga) sorted by name. A file that cannot be\n"
+      "read, holds no digit or is over 50 megapixels is reported on stderr and\n"
+      "the rest are still predicted; the exit code is then 1.");
   std::vector<std::string> models(std::begin(kModels), std::end(kModels));
   cmd->add_option("--model", a->model, "Model from the zoo")->check(CLI::IsMember(models))->capture_default_str();
   cmd->add_option("--weights", a->weights, "safetensors weights")->required();
   cmd->add_option("--top", a->top, "How many classes to show")->check(CLI::Range(int64_t{1}, int64_t{10}))->capture_default_str();
   cmd->add_option("--invert", a->invert,
-                  "Ink polarity: auto (from the image), yes (dark ink on light: invert), no (light ink on dark)")
+                  "auto: from the image; yes: dark ink, invert; no")
       ->check(CLI::IsMember({"auto", "yes", "no"}))->capture_default_str();
-  cmd->add_option("--save-input", a->save_input, "Also write the 28x28 image the model sees, as DIR/<name>.28x28.png")
+  cmd->add_option("--save-input", a->save_input, "Write each 28x28 input to DIR/<name>.28x28.png")
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--device", a->device, "Device")->capture_default_str();
   cmd->add_flag("--json", a->json, "One JSON line per image");
