@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 
@@ -28,7 +29,12 @@ std::string plugin_directory(std::string* why) {
   }
   const std::string path = info.dli_fname;
   const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
+  const std::string dir = slash == std::string::npos ? std::string(".") : path.substr(0, slash);
+  char* real = ::realpath(dir.c_str(), nullptr);  // "prefix/bin/../lib" -> "prefix/lib" in messages
+  if (real == nullptr) return dir;
+  std::string out = real;
+  std::free(real);
+  return out;
 }
 
 void load_backend_plugin(const std::string& name, bool built, const std::string& not_built_hint) {

@@ -33,7 +33,7 @@ else fail "libember.so NEEDs GPU libraries:"; echo "$gpu_needed"; fi
 # The tool runs from the prefix, and sees the same devices as the build tree's tool.
 if out=$("$prefix/bin/ember" device 2>&1); then ok "installed ember device runs"
 else fail "installed ember device: $out"; fi
-echo "$out" | grep -q '^cpu:0' && ok "installed ember lists cpu:0" || fail "installed ember lists no cpu:0: $out"
+echo "$out" | grep -q '^cpu: ' && ok "installed ember lists the cpu" || fail "installed ember lists no cpu: $out"
 for be in opencl cuda; do
   [ -f "$build/src/libember-$be.so" ] || continue
   [ -f "$lib/libember-$be.so" ] && ok "plugin libember-$be.so installed" || fail "plugin libember-$be.so not installed"
