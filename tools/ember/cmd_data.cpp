@@ -1,5 +1,6 @@
 // `ember data fetch mnist` (download or build the IDX files) and `ember data export-image`
 // (write one sample as a PNG, e.g. to try `ember predict`).
+#include <filesystem>
 #include <iostream>
 
 #include "commands.h"
@@ -48,6 +49,11 @@ int run_export(const ExportArgs& a) {
   auto ds = make_dataset(a.dataset, a.dir, a.split == "train" ? data::Split::Train : data::Split::Test);
   EMBER_CHECK(a.index < ds->size(), "export-image: index ", a.index, " is out of range for ", ds->size(), " samples");
   data::Example e = ds->get(a.index);
+  // Like train's --out, the folder is created (relative to the working directory).
+  const std::filesystem::path parent = std::filesystem::path(a.out).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  EMBER_CHECK(!ec, "export-image: cannot create the folder ", parent.string(), ": ", ec.message());
   data::save_png_gray(a.out, e.input);
   std::printf("wrote %s (%s sample %lld, label %lld)\n", a.out.c_str(), a.split.c_str(), static_cast<long long>(a.index),
               static_cast<long long>(e.target.item<int64_t>()));
