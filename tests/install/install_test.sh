@@ -52,6 +52,14 @@ echo "not an ELF file" >"$plugin"
 if out=$("$prefix/bin/ember" device 2>&1) && echo "$out" | grep -E '^  cuda ' | grep -q 'failed to load.*libember-cuda.so'; then
   ok "a broken plugin is reported: $(echo "$out" | grep -E '^  cuda ')"
 else fail "a broken plugin is not reported with dlerror's text: $out"; fi
+# A plugin whose own dependency is missing (as libcudart on a machine without CUDA).
+echo 'int ember_test_dep() { return 1; }' >"$work/dep.cpp"
+echo 'int ember_test_dep(); extern "C" int ember_fake() { return ember_test_dep(); }' >"$work/fake.cpp"
+g++ -shared -fPIC -o "$work/libember_test_dep.so" "$work/dep.cpp" &&
+  g++ -shared -fPIC -o "$plugin" "$work/fake.cpp" -L"$work" -lember_test_dep && rm "$work/libember_test_dep.so"
+if out=$("$prefix/bin/ember" device 2>&1) && echo "$out" | grep -E '^  cuda ' | grep -q 'failed to load.*libember_test_dep.so: cannot open shared object file'; then
+  ok "a plugin missing a dependency is reported: $(echo "$out" | grep -E '^  cuda ')"
+else fail "a plugin missing a dependency is not reported with dlerror's text: $out"; fi
 rm -f "$plugin"
 if out=$("$prefix/bin/ember" device 2>&1) && echo "$out" | grep -E '^  cuda ' | grep -Eq 'not installed|not built'; then
   ok "a missing plugin is reported: $(echo "$out" | grep -E '^  cuda ')"
