@@ -13,7 +13,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 fail=0
 
-"$EMBER" train --model lenet --dataset mnist --data-dir "$DATA" --epochs 2 --seed 1 --out "$WORK/run" --json \
+"$EMBER" train --model lenet --dataset mnist --data-dir "$DATA" --epochs 2 --train-limit 4000 --seed 4 --out "$WORK/run" --json \
   >"$WORK/train.out" 2>"$WORK/train.err" || { echo "FAIL training"; cat "$WORK/train.err"; exit 1; }
 tail -1 "$WORK/train.out"
 W=(--model lenet --weights "$WORK/run/model.safetensors")
