@@ -164,11 +164,16 @@ DigitImage mnist_digit_from_image(const Image8& img, const DigitOptions& options
   float sigma = 0;
   detail::Surface bg = detail::fit_background(g, band, sigma);
   if (options.polarity == InkPolarity::kAuto) {
-    Gray r = detail::box_blur3(g);
+    Gray r = detail::box_blur3(g);  // residual from the background, less pixel noise
     for (int64_t y = 0; y < g.h; ++y)
       for (int64_t x = 0; x < g.w; ++x) r.at(x, y) -= static_cast<float>(bg.at(x, y));
-    float darkest = detail::quantile(r.v, 0.002), lightest = detail::quantile(r.v, 0.998);
-    out.inverted = -darkest > lightest;
+    // Ink mass beyond the noise on each side: counts a digit of any size, ignores paper grain.
+    std::vector<float> band_r = detail::border_band(r, band);
+    for (float& v : band_r) v = std::fabs(v);
+    const double t = std::max(6 * 1.4826 * detail::quantile(band_r, 0.5), 0.03);
+    double dark = 0, light = 0;
+    for (float v : r.v) dark += std::max(0.0, -v - t), light += std::max(0.0, v - t);
+    out.inverted = dark > light;
   } else {
     out.inverted = options.polarity == InkPolarity::kDarkOnLight;
   }

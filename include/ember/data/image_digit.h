@@ -33,8 +33,8 @@ struct DigitImage {
 ///    take the median colour of the opaque ones (the paper's);
 /// 2. the background level is fitted as a plane (a lighting gradient) robustly, starting from
 ///    the median of the image's border and leaving out the ink;
-/// 3. polarity (kAuto): the ink is on whichever side of the background the extreme pixels lie
-///    further (so dark ink on dim grey paper is inverted, chalk on a board is not);
+/// 3. polarity (kAuto): the ink is on whichever side of the background holds more mass beyond
+///    6 noise sigmas (so dark ink on dim grey paper is inverted, chalk on a board is not);
 /// 4. ink strength = distance from the background (for dark ink relative to the paper's
 ///    brightness), stretched so the stroke's typical level is 1 and paper texture below a
 ///    noise threshold is 0;
