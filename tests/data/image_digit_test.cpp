@@ -291,15 +291,17 @@ TEST(DigitImage, CommittedPictures) {
 }
 
 TEST(DigitImage, SmallDigitInALargePhoto) {
-  // A digit 60 px tall in a 1600x1200 dim, grainy photo: 0.05% of the pixels are ink.
+  // A digit 30 px across in a 1600x1200 dim photo of paper with faint bright fibres: a few
+  // hundredths of a percent of the pixels are ink, fewer than the fibres, but the ink is far
+  // from the paper's level and the fibres are not.
   Image8 img = make(1600, 1200, 3, [](int64_t x, int64_t y) {
-    float paper = 0.3f + 0.1f * static_cast<float>(x) / 1600;
-    float grain = 0.03f * static_cast<float>(((x * 7919 + y * 104729) % 23) - 11) / 11;
-    return gray(paper * (1 - 0.7f * ring(x, y, 1200, 300, 25, 5)) + grain);
+    float grain = 0.01f * static_cast<float>(((x * 7919 + y * 104729) % 23) - 11) / 11;
+    float fibre = ((x / 3) * 2654435761u + y * 40503u) % 97 == 0 ? 0.06f : 0.0f;
+    return gray(0.35f * (1 - 0.7f * ring(x, y, 1200, 300, 12, 4)) + grain + fibre);
   });
   DigitImage d = mnist_digit_from_image(img);
   EXPECT_TRUE(d.inverted);
-  EXPECT_NEAR(d.box_x, 1200 - 28, 3);
-  EXPECT_NEAR(d.box_h, 56, 4);
+  EXPECT_NEAR(d.box_x, 1200 - 14, 3);
+  EXPECT_NEAR(d.box_h, 28, 4);
   expect_mnist_like(d.image);
 }
