@@ -28,6 +28,9 @@ check "train unknown precision exits 2" 2 "$EMBER" train --data-dir /nonexistent
 case "$bf16" in native|emulated|reference) ;; *) echo "FAIL device bf16 support '$bf16'"; fail=1;; esac
 check "bench bf16" 0 "$EMBER" bench --workload mlp-infer --precision bf16 --repeats 2 --warmup 1 --json
 echo "$out" | grep -q '"precision":"bf16"' || { echo "FAIL bench bf16 json: $out"; fail=1; }
+if [ "$bf16" = reference ]; then  # slow loops are never silent
+  echo "$out" | grep -q "bf16 on cpu runs on ember's reference loops" || { echo "FAIL no note on reference bf16: $out"; fail=1; }
+fi
 check "unknown flag exits 2" 2 "$EMBER" device --no-such-flag
 echo "$out" | grep -q "no-such-flag" || { echo "FAIL error names the flag"; fail=1; }
 check "unknown command exits 2" 2 "$EMBER" frobnicate

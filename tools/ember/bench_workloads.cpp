@@ -3,6 +3,8 @@
 // torch.autocast("cpu", dtype=torch.bfloat16), with float32 weights and optimizer.
 #include "bench_workloads.h"
 
+#include <cstdio>
+
 #include "models/zoo.h"
 
 namespace ember::cli {
@@ -48,7 +50,10 @@ Workload train_step(const std::string& model_name, Device device, int64_t batch,
 Workload make_workload(const std::string& name, Device device, const std::string& precision) {
   EMBER_CHECK(precision == "fp32" || precision == "bf16", "bench: unknown precision '", precision, "' (fp32, bf16)");
   const DType low = precision == "bf16" ? kBFloat16 : kFloat32;
-  amp::require_precision(device, low);  // no silent fallback to slow loops
+  // Never a silent fallback to slow loops: refused where the device cannot, said where it is slow.
+  if (low != kFloat32 && amp::require_precision(device, low).support == amp::PrecisionSupport::Reference)
+    std::fprintf(stderr, "ember: note: %s on %s runs on ember's reference loops: this measures them, not fast kernels\n",
+                 precision.c_str(), device.str().c_str());
   Workload w;
   if (name == "mlp" || name == "lenet") {
     w = train_step(name, device, 128, low);

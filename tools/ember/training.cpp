@@ -208,6 +208,9 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
                static_cast<long long>(c.epochs), static_cast<long long>(per_epoch), c.optimizer.c_str(),
                c.effective_lr(), resuming ? " (from the checkpoint)" : "", c.schedule.c_str());
   if (autocast) std::fprintf(log, "precision %s: %s\n", summary.precision.c_str(), support.detail.c_str());
+  if (autocast && support.support == amp::PrecisionSupport::Reference && log != stderr)
+    std::fprintf(stderr, "ember: note: %s on %s runs on ember's reference loops, slower than fp32 (see 'ember device')\n",
+                 summary.precision.c_str(), device.str().c_str());
 
   EvalResult last_eval;
   bool evaluated = false;
