@@ -49,8 +49,9 @@ check "--seed -1 exits 2" 2 "$EMBER" train --data-dir /nonexistent --out "$WORK/
 echo "$out" | grep -q -- "--seed: '-1' must be a whole number >= 0" || { echo "FAIL --seed -1 message: $out"; fail=1; }
 check "--epochs 0 exits 2" 2 "$EMBER" train --data-dir /nonexistent --out "$WORK/x" --epochs 0
 echo "$out" | grep -q -- "--epochs: '0' must be between 1 and 100000" || { echo "FAIL --epochs 0 message: $out"; fail=1; }
-# A device that does not exist: named, with the devices there are (train, eval, bench).
-for cmd in "train --data-dir /nonexistent --out $WORK/x" "eval --weights /nonexistent --data-dir /nonexistent" "bench --workload tiny-op"; do
+# A device that does not exist: named, with the devices there are (train, eval, bench, predict).
+for cmd in "train --data-dir /nonexistent --out $WORK/x" "eval --weights /nonexistent --data-dir /nonexistent" "bench --workload tiny-op" \
+           "predict --weights /nonexistent /nonexistent.png"; do
   check "${cmd%% *} --device cpu:1 exits 1" 1 "$EMBER" $cmd --device cpu:1
   echo "$out" | grep -q "device 'cpu:1' is not available (devices here: cpu" || { echo "FAIL ${cmd%% *} cpu:1 message: $out"; fail=1; }
 done

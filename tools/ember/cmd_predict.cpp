@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "ember/data/image.h"
 #include "ember/data/image_digit.h"
+#include "flag_checks.h"
 #include "recipe.h"
 
 namespace ember::cli {
@@ -97,7 +98,7 @@ void print(const std::string& path, const data::DigitImage& d, const std::vector
 }
 
 int run_predict(const PredictArgs& a) {
-  Device device(a.device);
+  Device device = resolve_device(a.device);
   nn::ModulePtr model = load_model(a.model, a.weights, device);
   data::Normalize norm = input_normalization("mnist");
   NoGradGuard no_grad;
@@ -154,7 +155,7 @@ Command add_predict_command(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "yes", "no"}))->capture_default_str();
   cmd->add_option("--save-input", a->save_input, "Write each 28x28 input to DIR/<name>.28x28.png")
       ->check(CLI::ExistingDirectory);
-  cmd->add_option("--device", a->device, "Device")->capture_default_str();
+  cmd->add_option("--device", a->device, "Device: cpu, opencl:N or cuda:N")->check(device_syntax())->capture_default_str();
   cmd->add_flag("--json", a->json, "One JSON line per image");
   cmd->add_option("images", a->paths, "Image files or folders of them")->required();
   return {cmd, [a] { return run_predict(*a); }};
