@@ -52,10 +52,11 @@ class CachingDeviceAllocator : public CachingAllocator {
   size_t in_use_bytes() const { return stats().in_use_bytes; }
 
  protected:
+  /// A block's real size: with reuse_slack it may exceed round(nbytes).
+  size_t block_bytes(const void* block, size_t nbytes) const override;
   void* raw_alloc(size_t bytes) override;
   void raw_free(void* block, size_t bytes) noexcept override;
   [[noreturn]] void out_of_memory(size_t requested, const AllocatorStats& stats) override;
-  size_t block_bytes(const void* block, size_t nbytes) const override;
 
  private:
   /// Throws the error for a failed cudaMalloc of nbytes.
