@@ -1,139 +1,19 @@
-// CPU backend object: device info, caching host allocator, synchronous stream, registration.
+// CPU backend object: device info, host allocator (host_allocator.h), synchronous stream, registration.
 #include "backends/cpu/cpu_backend.h"
 
 #include <omp.h>
 #include <unistd.h>
 
-#include <array>
-#include <bit>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
-#include <unordered_map>
-#include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "backends/cpu/fast_path.h"
+#include "backends/cpu/host_allocator.h"
 #include "backends/cpu/onednn/precision.h"
 
 namespace ember::cpu {
 namespace {
-
-/// Size-bucketed cache of 64-byte aligned blocks: freed blocks are reused by the next request
-/// of the same rounded size, so steady-state training does no malloc/free. Sizes up to 1 MiB
-/// round to powers of two and each has a free list in a fixed array (a push/pop under the
-/// lock, no tree or node allocation: this is on every tensor's creation and destruction).
-class CachingHostAllocator : public BufferAllocator {
- public:
-  ~CachingHostAllocator() override { empty_cache(); }
-  void* allocate(size_t nbytes) override {
-    size_t sz = round(nbytes);
-    if (sz <= kThreadMax) {
-      ThreadCache& tc = thread_cache();
-      uint8_t& n = tc.count[std::countr_zero(sz) - kMinLog];
-      if (n > 0) return tc.blocks[std::countr_zero(sz) - kMinLog][--n];
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      std::vector<void*>& list = list_for(sz);
-      if (!list.empty()) {
-        void* p = list.back();
-        list.pop_back();
-        cached_ -= sz;
-        return p;
-      }
-    }
-    void* p = std::aligned_alloc(64, sz);
-    EMBER_CHECK(p != nullptr, "cpu: out of memory allocating ", nbytes, " bytes");
-    return p;
-  }
-  void deallocate(void* p, size_t nbytes) override {
-    if (!p) return;
-    size_t sz = round(nbytes);
-    if (sz <= kThreadMax) {
-      ThreadCache& tc = thread_cache();
-      const int cls = std::countr_zero(sz) - kMinLog;
-      if (!tc.closed && tc.count[cls] < kThreadDepth) {
-        tc.blocks[cls][tc.count[cls]++] = p;
-        return;
-      }
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (cached_ + sz > kMaxCached) {
-      std::free(p);
-      return;
-    }
-    list_for(sz).push_back(p);
-    cached_ += sz;
-  }
-  void copy_from_host(void* dst, size_t off, const void* src, size_t n) override {
-    if (n) std::memcpy(static_cast<char*>(dst) + off, src, n);
-  }
-  void copy_to_host(void* dst, const void* src, size_t off, size_t n) override {
-    if (n) std::memcpy(dst, static_cast<const char*>(src) + off, n);
-  }
-  void copy_within(void* dst, size_t doff, const void* src, size_t soff, size_t n) override {
-    if (n) std::memmove(static_cast<char*>(dst) + doff, static_cast<const char*>(src) + soff, n);
-  }
-  size_t cached_bytes() const override { return cached_; }
-  void empty_cache() override {
-    thread_cache().drain();
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& list : small_) {
-      for (void* p : list) std::free(p);
-      list.clear();
-    }
-    for (auto& [sz, list] : large_)
-      for (void* p : list) std::free(p);
-    large_.clear();
-    cached_ = 0;
-  }
-
- private:
-  static constexpr size_t kMinBlock = 64, kSmallMax = size_t{1} << 20;
-  static constexpr int kMinLog = 6, kSmallClasses = 20 - kMinLog + 1;  // 64 B .. 1 MiB
-  static size_t round(size_t n) {
-    if (n <= kMinBlock) return kMinBlock;
-    if (n <= kSmallMax) return std::bit_ceil(n);                // next power of two up to 1 MiB
-    return (n + 65535) & ~size_t{65535};  // 64 KiB granules above
-  }
-  /// Per-thread stacks in front of the shared lists for blocks up to kThreadMax, so the
-  /// small tensors that every op creates come and go without taking the mutex. Blocks are
-  /// plain aligned_alloc memory: a thread's stack frees them when the thread exits.
-  static constexpr size_t kThreadMax = 4096;
-  static constexpr int kThreadClasses = 12 - kMinLog + 1, kThreadDepth = 8;
-  struct ThreadCache {
-    void* blocks[kThreadClasses][kThreadDepth];
-    uint8_t count[kThreadClasses];
-    bool closed;
-    void drain() {
-      for (int c = 0; c < kThreadClasses; ++c)
-        while (count[c] > 0) std::free(blocks[c][--count[c]]);
-    }
-  };
-  static ThreadCache& thread_cache() {
-    thread_local ThreadCache tc{};  // trivially destructible: usable until the thread ends
-    struct Guard {
-      ~Guard() {
-        tc.drain();
-        tc.closed = true;
-      }
-    };
-    thread_local Guard guard;
-    (void)guard;
-    return tc;
-  }
-  /// The free list for a rounded size (caller holds mu_).
-  std::vector<void*>& list_for(size_t sz) {
-    if (sz <= kSmallMax) return small_[std::countr_zero(sz) - kMinLog];
-    return large_[sz];
-  }
-  static constexpr size_t kMaxCached = size_t{2} << 30;
-  std::mutex mu_;
-  std::array<std::vector<void*>, kSmallClasses> small_;
-  std::unordered_map<size_t, std::vector<void*>> large_;
-  size_t cached_ = 0;
-};
 
 class HostStream : public Stream {
  public:
@@ -228,7 +108,7 @@ class CpuBackend : public Backend {
     return native;
   }
 
-  CachingHostAllocator alloc_;
+  HostAllocator alloc_;
   HostStream stream_;
 };
 

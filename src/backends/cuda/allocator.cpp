@@ -1,4 +1,5 @@
-// The CUDA caching device allocator and the pinned staging ring for host<->device copies.
+// The CUDA device allocator (raw blocks for the shared caching allocator) and the pinned
+// staging ring for host<->device copies.
 #include "backends/cuda/allocator.h"
 
 #include <algorithm>
@@ -68,54 +69,50 @@ void PinnedStaging::download(cudaStream_t stream, void* dst, const void* src, si
 
 // ---- caching allocator ----------------------------------------------------------------------
 
-size_t CachingDeviceAllocator::round_size(size_t n) {
-  constexpr size_t kSmall = 512, kLarge = size_t{128} << 10, kSmallMax = size_t{1} << 20;
-  if (n <= kSmallMax) return std::max(kSmall, (n + kSmall - 1) / kSmall * kSmall);
-  return (n + kLarge - 1) / kLarge * kLarge;
-}
+CachingDeviceAllocator::CachingDeviceAllocator(DeviceContext& ctx)
+    : CachingAllocator({.min_block = 512, .small_max = size_t{1} << 20, .small_granule = 512,
+                        .large_granule = size_t{128} << 10, .reuse_slack = 4}),  // reuse: at most 25% larger
+      ctx_(ctx),
+      staging_(ctx.device()) {}
 
-void* CachingDeviceAllocator::allocate(size_t nbytes) {
-  const size_t sz = round_size(nbytes);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = free_.lower_bound(sz);
-    if (it != free_.end() && it->first <= sz + sz / 4) {
-      DeviceBuffer* b = it->second;
-      cached_ -= it->first;
-      in_use_ += it->first;
-      free_.erase(it);
-      return b;
-    }
-  }
+void* CachingDeviceAllocator::raw_alloc(size_t bytes) {
   ctx_.stream();  // makes the device current (and initialises it on first use)
   void* p = nullptr;
-  cudaError_t e = cudaMalloc(&p, sz);
+  const cudaError_t e = cudaMalloc(&p, bytes);
   if (e == cudaErrorMemoryAllocation) {
     cudaGetLastError();
-    empty_cache();
-    e = cudaMalloc(&p, sz);
+    return nullptr;  // the caller empties the cache and retries once
   }
-  if (e != cudaSuccess) {
-    cudaGetLastError();
-    size_t free_b = 0, total_b = 0;
-    cudaMemGetInfo(&free_b, &total_b);
-    cudaGetLastError();
-    EMBER_FAIL("cuda:", ctx_.device(), ": cannot allocate ", nbytes, " bytes: ", cudaGetErrorString(e), " (",
-               in_use_bytes(), " bytes held by tensors, ", free_b, " of ", total_b, " bytes free on the device)");
-  }
-  auto* b = new DeviceBuffer{p, sz, ctx_.device()};
-  std::lock_guard<std::mutex> lock(mu_);
-  in_use_ += sz;
-  return b;
+  if (e != cudaSuccess) fail(bytes, e, in_use_bytes());
+  return new DeviceBuffer{p, bytes, ctx_.device()};
 }
 
-void CachingDeviceAllocator::deallocate(void* buffer, size_t) {
-  if (!buffer) return;
-  auto* b = static_cast<DeviceBuffer*>(buffer);
-  std::lock_guard<std::mutex> lock(mu_);
-  in_use_ -= b->bytes;
-  cached_ += b->bytes;
-  free_.emplace(b->bytes, b);
+void CachingDeviceAllocator::raw_free(void* block, size_t) noexcept {
+  auto* b = static_cast<DeviceBuffer*>(block);
+  try {
+    ctx_.stream();  // current device (it was initialised when the block was made)
+  } catch (...) {
+  }
+  cudaFree(b->ptr);  // synchronises with the device, so no kernel still uses the block
+  cudaGetLastError();
+  delete b;
+}
+
+void CachingDeviceAllocator::out_of_memory(size_t requested, const AllocatorStats& stats) {
+  fail(requested, cudaErrorMemoryAllocation, stats.in_use_bytes);
+}
+
+void CachingDeviceAllocator::fail(size_t nbytes, cudaError_t e, size_t in_use) const {
+  cudaGetLastError();
+  size_t free_b = 0, total_b = 0;
+  cudaMemGetInfo(&free_b, &total_b);
+  cudaGetLastError();
+  EMBER_FAIL("cuda:", ctx_.device(), ": cannot allocate ", nbytes, " bytes: ", cudaGetErrorString(e), " (", in_use,
+             " bytes held by tensors, ", free_b, " of ", total_b, " bytes free on the device)");
+}
+
+size_t CachingDeviceAllocator::block_bytes(const void* block, size_t) const {
+  return static_cast<const DeviceBuffer*>(block)->bytes;
 }
 
 void CachingDeviceAllocator::copy_from_host(void* dst, size_t off, const void* src, size_t n) {
@@ -137,32 +134,6 @@ void CachingDeviceAllocator::copy_within(void* dst, size_t doff, const void* src
   EMBER_CUDA_CHECK(cudaMemcpyAsync(static_cast<char*>(d->ptr) + doff, static_cast<const char*>(s->ptr) + soff, n,
                                    cudaMemcpyDeviceToDevice, ctx_.stream()),
                    "copying within device memory");
-}
-
-size_t CachingDeviceAllocator::cached_bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return cached_;
-}
-
-size_t CachingDeviceAllocator::in_use_bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return in_use_;
-}
-
-void CachingDeviceAllocator::empty_cache() {
-  std::multimap<size_t, DeviceBuffer*> blocks;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    blocks.swap(free_);
-    cached_ = 0;
-  }
-  if (blocks.empty()) return;
-  ctx_.stream();  // current device
-  for (auto& [sz, b] : blocks) {
-    cudaFree(b->ptr);  // synchronises with the device, so no kernel still uses the block
-    delete b;
-  }
-  cudaGetLastError();
 }
 
 }  // namespace ember::cuda

@@ -1,15 +1,14 @@
-// Device memory for the CUDA backend: a caching allocator (freed blocks are kept and reused, so
-// a training step never calls cudaMalloc/cudaFree) and pinned host staging buffers through
-// which host<->device copies go asynchronously on the device's stream.
+// Device memory for the CUDA backend: the shared caching allocator (core/caching_allocator.h)
+// over cudaMalloc/cudaFree, so a training step never calls them, and pinned host staging
+// buffers through which host<->device copies go asynchronously on the device's stream.
 #pragma once
 #include <cuda_runtime_api.h>
 
 #include <cstddef>
-#include <map>
 #include <mutex>
 
 #include "backends/cuda/device_context.h"
-#include "core/backend.h"
+#include "core/caching_allocator.h"
 
 namespace ember::cuda {
 
@@ -37,32 +36,33 @@ class PinnedStaging {
   int next_ = 0;
 };
 
-/// Caching allocator of one device. Handles are DeviceBuffer* (see device_context.h).
-/// Requests round up (512 B granules up to 1 MiB, 128 KiB above) and reuse the smallest
-/// cached block that is at most 25% larger. All work on a device runs on its one stream, so a
-/// freed block may be handed out again at once: later users are ordered after earlier ones.
-/// When cudaMalloc fails the cache is released and the allocation retried once.
-class CachingDeviceAllocator : public BufferAllocator {
+/// Memory of one device: the shared CachingAllocator over cudaMalloc/cudaFree, plus copies.
+/// Handles are DeviceBuffer* (see device_context.h). Requests round up (512 B granules up to
+/// 1 MiB, 128 KiB above) and reuse the smallest cached block that is at most 25% larger; nothing
+/// caps the cache. All work on a device runs on its one stream, so a freed block may be handed
+/// out again at once: later users are ordered after earlier ones. Never destroyed (see
+/// DeviceContext), so cached blocks live until the process exits or empty_cache().
+class CachingDeviceAllocator : public CachingAllocator {
  public:
-  CachingDeviceAllocator(DeviceContext& ctx) : ctx_(ctx), staging_(ctx.device()) {}
-  void* allocate(size_t nbytes) override;
-  void deallocate(void* buffer, size_t nbytes) override;
+  explicit CachingDeviceAllocator(DeviceContext& ctx);
   void copy_from_host(void* dst, size_t dst_offset, const void* src, size_t nbytes) override;
   void copy_to_host(void* dst, const void* src, size_t src_offset, size_t nbytes) override;
   void copy_within(void* dst, size_t dst_offset, const void* src, size_t src_offset, size_t nbytes) override;
-  size_t cached_bytes() const override;
-  void empty_cache() override;
   /// Bytes held by live tensors (rounded sizes).
-  size_t in_use_bytes() const;
-  /// The rounded size a request of n bytes occupies.
-  static size_t round_size(size_t n);
+  size_t in_use_bytes() const { return stats().in_use_bytes; }
+
+ protected:
+  /// A block's real size: with reuse_slack it may exceed round(nbytes).
+  size_t block_bytes(const void* block, size_t nbytes) const override;
+  void* raw_alloc(size_t bytes) override;
+  void raw_free(void* block, size_t bytes) noexcept override;
+  [[noreturn]] void out_of_memory(size_t requested, const AllocatorStats& stats) override;
 
  private:
+  /// Throws the error for a failed cudaMalloc of nbytes.
+  [[noreturn]] void fail(size_t nbytes, cudaError_t e, size_t in_use) const;
   DeviceContext& ctx_;
   PinnedStaging staging_;
-  mutable std::mutex mu_;
-  std::multimap<size_t, DeviceBuffer*> free_;
-  size_t cached_ = 0, in_use_ = 0;
 };
 
 }  // namespace ember::cuda

@@ -1,5 +1,5 @@
 // Strided operands as CUDA kernels take them: one shared shape (dims merged where every
-// operand allows) and per-operand strides, passed by value as kernel parameters. The host side
+// operand allows, by core/merge_dims.h) and per-operand strides, passed by value as kernel parameters. The host side
 // builds them from TensorArgs; the offset arithmetic is __host__ __device__ so it is tested on
 // the CPU (tests/backends/cuda/strided_test.cpp) against the CPU backend's iteration.
 #pragma once
@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "backends/cuda/shared_math.h"
+#include "core/merge_dims.h"
 #include "ember/error.h"
 #include "ember/shape.h"
 #include "ember/tensor.h"
@@ -45,39 +46,27 @@ struct StridedIter {
   }
 };
 
-/// Builds the iterator for `sizes` and one stride vector per operand: size-1 dims dropped, and
-/// neighbouring dims merged when every operand steps through them as one. Throws ember::Error
-/// when more than kMaxDims dims remain. `what` names the kernel in the error.
+/// Builds the iterator for `sizes` and one stride vector per operand, dims merged by
+/// merge_dims (core/merge_dims.h). Requires: each strides[k] has sizes.size() entries. Throws
+/// ember::Error when more than kMaxDims dims remain; `what` names the kernel in the error.
 template <int N>
 StridedIter<N> make_iter(const Shape& sizes, const std::array<const Shape*, N>& strides, const char* what) {
-  StridedIter<N> it;
-  // Walk from the innermost dim outwards, appending to reversed arrays first.
-  int64_t rs[64];
-  int64_t rst[N][64];
-  int nd = 0;
-  for (size_t dd = sizes.size(); dd-- > 0;) {
-    const int64_t n = sizes[dd];
-    if (n == 1) continue;
-    if (nd > 0) {
-      bool merge = true;
-      for (int k = 0; k < N; ++k)
-        if ((*strides[k])[dd] != rst[k][nd - 1] * rs[nd - 1]) merge = false;
-      if (merge) {
-        rs[nd - 1] *= n;
-        continue;
-      }
-    }
-    EMBER_CHECK(nd < 64, what, ": too many dims (", sizes.size(), ")");
-    rs[nd] = n;
-    for (int k = 0; k < N; ++k) rst[k][nd] = (*strides[k])[dd];
-    ++nd;
-  }
+  constexpr int kMaxIn = 64;
+  const int ndim = static_cast<int>(sizes.size());
+  EMBER_CHECK(ndim <= kMaxIn, what, ": too many dims (", ndim, ")");
+  int64_t ms[kMaxIn];
+  int64_t mst[N][kMaxIn];
+  const int64_t* in[N];
+  int64_t* out[N];
+  for (int k = 0; k < N; ++k) in[k] = strides[k]->data(), out[k] = mst[k];
+  const int nd = merge_dims(ndim, sizes.data(), N, in, ms, out);
   EMBER_CHECK(nd <= kMaxDims, what, ": the CUDA backend handles at most ", kMaxDims,
               " non-mergeable dims, got ", nd, " for shape ", shape_str(sizes));
+  StridedIter<N> it;
   it.ndim = nd;
   for (int d = 0; d < nd; ++d) {
-    it.sizes[d] = rs[nd - 1 - d];
-    for (int k = 0; k < N; ++k) it.strides[k][d] = rst[k][nd - 1 - d];
+    it.sizes[d] = ms[d];
+    for (int k = 0; k < N; ++k) it.strides[k][d] = mst[k][d];
   }
   return it;
 }

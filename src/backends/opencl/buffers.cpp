@@ -1,61 +1,49 @@
-// The OpenCL caching allocator and host<->device copies.
+// The OpenCL device allocator (raw buffers for the shared caching allocator) and host<->device
+// copies.
 #include "buffers.h"
 
-#include <bit>
+#include <string>
 
 namespace ember::opencl {
 
 namespace {
-constexpr size_t kMaxCached = size_t{1} << 30;  // beyond this, freed buffers are released
-}
 
-size_t CachingClAllocator::round(size_t n) {
-  if (n <= 256) return 256;
-  if (n <= (size_t{1} << 20)) return std::bit_ceil(n);
-  return (n + ((size_t{1} << 20) - 1)) & ~((size_t{1} << 20) - 1);  // 1 MiB granules above 1 MiB
-}
+/// The error of this thread's last clCreateBuffer that ran out of memory (for out_of_memory).
+thread_local cl_int last_alloc_error = CL_MEM_OBJECT_ALLOCATION_FAILURE;
+
+}  // namespace
+
+CachingClAllocator::CachingClAllocator(ClDevice& dev)
+    : CachingAllocator({.min_block = 256, .small_max = size_t{1} << 20, .large_granule = size_t{1} << 20,
+                        .max_cached = size_t{1} << 30}),
+      dev_(dev) {}
 
 CachingClAllocator::~CachingClAllocator() { empty_cache(); }
 
-void* CachingClAllocator::allocate(size_t nbytes) {
-  const size_t sz = round(nbytes);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = free_.find(sz);
-    if (it != free_.end() && !it->second.empty()) {
-      ClBuffer* b = it->second.back();
-      it->second.pop_back();
-      cached_ -= sz;
-      live_ += sz;
-      return b;
-    }
-  }
+void* CachingClAllocator::raw_alloc(size_t bytes) {
   cl_int err = CL_SUCCESS;
-  cl_mem mem = clCreateBuffer(dev_.context()(), CL_MEM_READ_WRITE, sz, nullptr, &err);
+  cl_mem mem = clCreateBuffer(dev_.context()(), CL_MEM_READ_WRITE, bytes, nullptr, &err);
   if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES || err == CL_OUT_OF_HOST_MEMORY ||
       err == CL_INVALID_BUFFER_SIZE) {
-    empty_cache();  // give the cached buffers back and try once more
-    mem = clCreateBuffer(dev_.context()(), CL_MEM_READ_WRITE, sz, nullptr, &err);
+    last_alloc_error = err;
+    return nullptr;  // the caller empties the cache and retries once
   }
-  if (err == CL_INVALID_BUFFER_SIZE) err = CL_MEM_OBJECT_ALLOCATION_FAILURE;  // larger than the device allows
-  check(err, ("allocating " + std::to_string(nbytes) + " bytes on opencl:" + std::to_string(dev_.index())).c_str());
-  std::lock_guard<std::mutex> lock(mu_);
-  live_ += sz;
-  return new ClBuffer{mem, &dev_, sz};
+  check(err, ("allocating " + std::to_string(bytes) + " bytes on opencl:" + std::to_string(dev_.index())).c_str());
+  return new ClBuffer{mem, &dev_, bytes};
 }
 
-void CachingClAllocator::deallocate(void* buffer, size_t) {
-  if (!buffer) return;
-  auto* b = static_cast<ClBuffer*>(buffer);
-  std::lock_guard<std::mutex> lock(mu_);
-  live_ -= b->size;
-  if (cached_ + b->size > kMaxCached) {
-    clReleaseMemObject(b->mem);  // the runtime keeps it alive until queued kernels finish
-    delete b;
-    return;
-  }
-  free_[b->size].push_back(b);  // the in-order queue orders its reuse after earlier kernels
-  cached_ += b->size;
+void CachingClAllocator::raw_free(void* block, size_t) noexcept {
+  auto* b = static_cast<ClBuffer*>(block);
+  clReleaseMemObject(b->mem);  // the runtime keeps it alive until queued kernels finish
+  delete b;
+}
+
+void CachingClAllocator::out_of_memory(size_t requested, const AllocatorStats&) {
+  cl_int err = last_alloc_error;
+  if (err == CL_INVALID_BUFFER_SIZE) err = CL_MEM_OBJECT_ALLOCATION_FAILURE;  // larger than the device allows
+  const std::string what = "allocating " + std::to_string(requested) + " bytes on opencl:" + std::to_string(dev_.index());
+  check(err, what.c_str());
+  EMBER_FAIL("opencl: ", what, " failed: out of memory");  // not reached: err is an error
 }
 
 void CachingClAllocator::copy_from_host(void* dst, size_t off, const void* src, size_t n) {
@@ -77,27 +65,6 @@ void CachingClAllocator::copy_within(void* dst, size_t doff, const void* src, si
   auto* d = static_cast<ClBuffer*>(dst);
   check(clEnqueueCopyBuffer(dev_.queue()(), s->mem, d->mem, soff, doff, n, 0, nullptr, nullptr),
         "copying within the device");
-}
-
-size_t CachingClAllocator::cached_bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return cached_;
-}
-
-size_t CachingClAllocator::live_bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return live_;
-}
-
-void CachingClAllocator::empty_cache() {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [sz, list] : free_)
-    for (ClBuffer* b : list) {
-      clReleaseMemObject(b->mem);
-      delete b;
-    }
-  free_.clear();
-  cached_ = 0;
 }
 
 }  // namespace ember::opencl

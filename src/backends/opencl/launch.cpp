@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <string>
 
+#include "core/merge_dims.h"
+
 namespace ember::opencl {
 
 ClStrided strided_view(const TensorArg& a) {
@@ -20,28 +22,22 @@ ClStrided strided_view(const TensorArg& a) {
 }
 
 Views views_of(const Shape& sizes, std::initializer_list<const TensorArg*> operands) {
-  Shape merged;
-  std::vector<Shape> strides(operands.size());
-  for (size_t d = 0; d < sizes.size(); ++d) {
-    if (sizes[d] == 1) continue;
-    bool merge = !merged.empty();
-    size_t k = 0;
-    for (const TensorArg* a : operands) merge = merge && strides[k++].back() == a->strides[d] * sizes[d];
-    k = 0;
-    if (merge) {
-      merged.back() *= sizes[d];
-      for (const TensorArg* a : operands) strides[k++].back() = a->strides[d];
-    } else {
-      merged.push_back(sizes[d]);
-      for (const TensorArg* a : operands) strides[k++].push_back(a->strides[d]);
-    }
-  }
+  const size_t n = operands.size(), ndim = sizes.size();
+  std::vector<const int64_t*> in;
+  for (const TensorArg* a : operands) in.push_back(a->strides.data());
+  std::vector<Shape> strides(n, Shape(ndim));
+  std::vector<int64_t*> out;
+  for (Shape& s : strides) out.push_back(s.data());
+  Shape merged(ndim);
+  const int nd = merge_dims(static_cast<int>(ndim), sizes.data(), static_cast<int>(n), in.data(), merged.data(), out.data());
+  merged.resize(static_cast<size_t>(nd));
   Views r;
   size_t k = 0;
   for (const TensorArg* a : operands) {
     TensorArg t = *a;
     t.sizes = merged;
     t.strides = strides[k++];
+    t.strides.resize(static_cast<size_t>(nd));
     if (!(merged.empty() || (merged.size() == 1 && t.strides[0] == 1))) r.contig = 0;
     r.v.push_back(strided_view(t));
   }
