@@ -263,7 +263,7 @@ TEST(DigitImage, BlankImagesAreErrors) {
 TEST(DigitImage, CommittedPictures) {
   // images/: real MNIST test digits drawn as photos and drawings (make_digit_photos.cpp).
   // name -> dark ink?, thin pen?
-  const std::filesystem::path dir = std::filesystem::path(__FILE__).parent_path() / "images";
+  const std::filesystem::path dir = std::filesystem::path(EMBER_TEST_SOURCE_DIR) / "data" / "images";
   struct Want {
     const char* name;
     int channels;

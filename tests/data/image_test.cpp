@@ -75,7 +75,7 @@ TEST(Image, LoadImageKeepsChannels) {
   EXPECT_EQ(img.channels, 1);
   ASSERT_EQ(img.pixels.size(), 120u);
   for (size_t i = 0; i < v.size(); ++i) EXPECT_EQ(img.pixels[i], i % 256);
-  const std::filesystem::path pictures = std::filesystem::path(__FILE__).parent_path() / "images";
+  const std::filesystem::path pictures = std::filesystem::path(EMBER_TEST_SOURCE_DIR) / "data" / "images";
   Image8 rgba = load_image((pictures / "3_transparent_dark.png").string());
   EXPECT_EQ(rgba.channels, 4);
   EXPECT_EQ(rgba.pixels.size(), static_cast<size_t>(rgba.width * rgba.height * 4));
