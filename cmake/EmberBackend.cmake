@@ -5,6 +5,7 @@
 # backend's runtime. The backend's own tests link the same shared library; libember's dlopen
 # then finds it already loaded, so one copy of the code runs. With a static libember it is a
 # static library linked into libember (EMBER_WITH_<NAME>), registered directly.
+# It sees only core's headers and its own folder (a layer above core, beside the CPU backend).
 # Callers add the backend's own dependencies with target_link_libraries(<target> PRIVATE ...).
 function(ember_backend_library target name)
   string(TOUPPER ${name} upper)
@@ -15,7 +16,7 @@ function(ember_backend_library target name)
       LIBRARY_OUTPUT_DIRECTORY ${EMBER_LIBRARY_OUTPUT_DIR}
       INSTALL_RPATH "$ORIGIN")  # libember, beside it
     target_link_libraries(${target} PRIVATE ember)
-    target_compile_definitions(ember PRIVATE EMBER_${upper}_PLUGIN)
+    target_compile_definitions(ember_backends PRIVATE EMBER_${upper}_PLUGIN)
     install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
     # Nothing links a plugin, so programs depend on them through ember_plugins (tools/ember).
     if(NOT TARGET ember_plugins)
@@ -25,11 +26,14 @@ function(ember_backend_library target name)
   else()
     add_library(${target} STATIC ${ARGN})
     target_link_libraries(ember PRIVATE ${target})
-    target_compile_definitions(ember PRIVATE EMBER_WITH_${upper})
+    target_compile_definitions(ember_backends PRIVATE EMBER_WITH_${upper})
     # A static libember carries the backend's objects only through the export set.
     install(TARGETS ${target} EXPORT emberTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
   endif()
   set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
-  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
+  # Its include root (cmake/EmberLayers.cmake): core, its own folder and the plugin entry point
+  # (backends/plugin_api.h), nothing of the layers above.
+  ember_include_root(${name} SRC backends/${name} backends/plugin_api.h DEPENDS core)
+  target_include_directories(${target} PRIVATE ${EMBER_INCLUDE_ROOT_${name}})
   target_compile_definitions(${target} PRIVATE EMBER_PLUGIN_VERSION="${PROJECT_VERSION}")
 endfunction()

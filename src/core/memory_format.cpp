@@ -1,7 +1,6 @@
 // Channels-last helpers (see memory_format.h).
 #include "core/memory_format.h"
 
-#include "autograd/record.h"
 #include "core/tensor_impl.h"
 
 namespace ember {
@@ -37,19 +36,6 @@ Tensor make_empty_activation(const Shape& nchw, DType t, Backend& b, bool channe
 
 bool keeps_channels_last(const Tensor& t) {
   return t.defined() && t.impl()->backend().takes_channels_last() && is_channels_last(t) && !t.is_contiguous();
-}
-
-Tensor to_channels_last(const Tensor& t) {
-  EMBER_CHECK(t.defined() && t.dim() == 4, "to_channels_last: needs a 4-D tensor, got ",
-              t.defined() ? shape_str(t.shape()) : std::string("an undefined tensor"));
-  if (is_channels_last(t)) return t;
-  Tensor out = make_empty_channels_last(t.shape(), t.dtype(), t.impl()->backend());
-  {
-    NoGradGuard ng;
-    out.copy_(t);
-  }
-  autograd::record("to_channels_last", {t}, {out}, [](const std::vector<Tensor>& g) { return std::vector<Tensor>{g[0]}; });
-  return out;
 }
 
 }  // namespace ember

@@ -30,8 +30,6 @@ Tensor make_empty_activation(const Shape& nchw, DType t, Backend& b, bool channe
 /// kernels take that layout: the ops then keep it for their outputs and gradients.
 bool keeps_channels_last(const Tensor& t);
 
-/// t itself when it is channels-last, else a channels-last copy (recorded for autograd as a
-/// copy). Requires a 4-D tensor.
-Tensor to_channels_last(const Tensor& t);
+// to_channels_last (a differentiable copy into this layout) is an op: ops/memory_format.h.
 
 }  // namespace ember

@@ -1,6 +1,6 @@
 // Autocast state (thread-local), the cast hooks ops call (ops/autocast.h), and the per-device
 // low-precision support query behind `ember train/bench --precision`.
-#include "ember/amp.h"
+#include "ember/autocast.h"
 
 #include "core/backend.h"
 #include "ops/autocast.h"

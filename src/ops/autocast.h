@@ -1,4 +1,4 @@
-// The hooks ops call at their top to take part in autocast (see ember/amp.h). Each returns the
+// The hooks ops call at their top to take part in autocast (see ember/autocast.h). Each returns the
 // op's operands cast as the autocast policy asks, or nullopt when autocast is off or nothing
 // needs a cast, so an op hooks in with one line that re-calls itself on the cast operands:
 //   if (auto c = amp::detail::autocast_lower({a, b})) return matmul((*c)[0], (*c)[1]);

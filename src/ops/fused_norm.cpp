@@ -3,9 +3,9 @@
 // and composed from batch_norm, relu and max_pool2d where it does not.
 #include "autograd/record.h"
 #include "core/kernels/fused.h"
-#include "core/memory_format.h"
+#include "ops/memory_format.h"
 #include "core/tensor_impl.h"
-#include "ember/amp.h"
+#include "ember/autocast.h"
 #include "ember/ops/conv.h"
 #include "ember/ops/norm.h"
 #include "ops/autocast.h"

@@ -1,53 +1,42 @@
-// clip_grad_norm_ / clip_grad_value_: the total gradient norm in float64 (a fused loop for
-// contiguous float32/float64 CPU gradients, tensor ops otherwise) and in-place scaling/clamping.
+// clip_grad_norm_ / clip_grad_value_: the total gradient norm in float64 (the device's fused
+// kernels grad_norm / grad_scale for contiguous float32/float64 gradients where it has them, the
+// CPU's in backends/cpu/clip.cpp; tensor ops otherwise) and in-place scaling/clamping.
 #include "ember/optim/clip.h"
 
-#include <algorithm>
 #include <cmath>
-#include <mutex>
-#include <utility>
 
-#include "backends/cpu/parallel.h"
+#include "core/kernels/optim.h"
 #include "ember/autograd.h"
 #include "ember/ops/elementwise.h"
 #include "ember/ops/reduce.h"
+#include "ops/dispatch.h"
 
 namespace ember::optim {
 namespace {
 
-bool flat_cpu(const Tensor& g) {
-  return g.device().is_cpu() && g.is_contiguous() && (g.dtype() == DType::Float32 || g.dtype() == DType::Float64);
+const ops::KernelRef<ember::kernels::GradNormKernel>& norm_kernel() {
+  static const ops::KernelRef<ember::kernels::GradNormKernel> k(ember::kernels::kGradNorm);
+  return k;
+}
+const ops::KernelRef<ember::kernels::GradScaleKernel>& scale_kernel() {
+  static const ops::KernelRef<ember::kernels::GradScaleKernel> k(ember::kernels::kGradScale);
+  return k;
 }
 
-/// sum |x|^p (p finite) or max |x| (p infinite) over a contiguous CPU buffer, in double.
-template <class T>
-double reduce_flat(const T* x, int64_t n, double p) {
-  const bool inf = std::isinf(p), two = p == 2.0;
-  std::vector<std::pair<int64_t, double>> partial;  // (chunk start, chunk result)
-  std::mutex mu;
-  cpu::parallel_for(n, cpu::kGrainSize, [&](int64_t lo, int64_t hi) {
-    double acc = 0.0;
-    for (int64_t i = lo; i < hi; ++i) {
-      double a = std::abs(static_cast<double>(x[i]));
-      if (inf) acc = (a > acc || std::isnan(a)) ? a : acc;
-      else acc += two ? a * a : std::pow(a, p);
-    }
-    std::lock_guard<std::mutex> lock(mu);
-    partial.emplace_back(lo, acc);
-  });
-  std::sort(partial.begin(), partial.end());  // combine in a fixed order: deterministic results
-  double r = 0.0;
-  for (const auto& [lo, v] : partial) r = inf ? ((v > r || std::isnan(v)) ? v : r) : r + v;
-  return r;
+/// A gradient the device's clipping kernels take (the CPU's: contiguous float32/float64).
+bool flat(const Tensor& g) {
+  return g.is_contiguous() && (g.dtype() == DType::Float32 || g.dtype() == DType::Float64) &&
+         norm_kernel()(g.device()).native() && scale_kernel()(g.device()).native();
 }
 
 /// The same reduction for one gradient of any dtype/device/layout.
 double reduce_grad(const Tensor& g, double p) {
-  if (flat_cpu(g)) {
-    return g.dtype() == DType::Float32 ? reduce_flat(g.data_ptr<float>(), g.numel(), p)
-                                       : reduce_flat(g.data_ptr<double>(), g.numel(), p);
-  }
   if (g.numel() == 0) return 0.0;
+  if (flat(g)) {
+    double r = 0.0;
+    norm_kernel()(g.device())(arg_of(g), p, &r);
+    return r;
+  }
   Tensor a = abs(g.to(DType::Float64));
   if (std::isinf(p)) return max(a).item<double>();
   return sum(p == 2.0 ? square(a) : pow(a, p)).item<double>();
@@ -81,16 +70,9 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   double coef = max_norm / (total + 1e-6);
   if (coef < 1.0) {
     for (const Tensor& g : grads) {
-      if (flat_cpu(g)) {
-        auto scale = [&](auto* x) {
-          using T = std::remove_pointer_t<decltype(x)>;
-          const T c = static_cast<T>(coef);
-          cpu::parallel_for(g.numel(), cpu::kGrainSize, [&](int64_t lo, int64_t hi) {
-            for (int64_t i = lo; i < hi; ++i) x[i] = x[i] * c;
-          });
-        };
-        if (g.dtype() == DType::Float32) scale(g.data_ptr<float>());
-        else scale(g.data_ptr<double>());
+      if (g.numel() == 0) continue;
+      if (flat(g)) {
+        scale_kernel()(g.device())(arg_of(g), coef);
       } else {
         g.copy_(mul(g, coef));
       }

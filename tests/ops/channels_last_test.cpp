@@ -7,7 +7,7 @@
 
 #include "backends/cpu/fast_path.h"
 #include "core/kernels/conv.h"
-#include "core/memory_format.h"
+#include "ops/memory_format.h"
 #include "ember/amp.h"
 #include "harness/op_harness.h"
 #include "ops/dispatch.h"

@@ -127,6 +127,7 @@ void register_cpu() {
   register_softmax_kernels(t);
   register_index_kernels(t);
   register_optim_kernels(t);
+  register_clip_kernels(t);
   register_fused_kernels(t);
   register_dropout_kernels(t);
   register_backend(std::move(b));

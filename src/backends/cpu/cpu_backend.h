@@ -18,6 +18,7 @@ void register_norm_kernels(KernelTable& t);
 void register_softmax_kernels(KernelTable& t);
 void register_index_kernels(KernelTable& t);
 void register_optim_kernels(KernelTable& t);
+void register_clip_kernels(KernelTable& t);
 void register_fused_kernels(KernelTable& t);
 void register_dropout_kernels(KernelTable& t);
 

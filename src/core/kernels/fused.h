@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/kernels/optim.h"
 #include "core/kernels/tensor_arg.h"
 
 namespace ember::kernels {
@@ -62,7 +63,10 @@ inline uint32_t dropout_uniform(uint64_t seed, uint64_t i) {
 using DropoutKernel = void(const TensorArg& x, const TensorArg& out, uint64_t seed, uint64_t threshold, double keep);
 inline constexpr const char* kDropout = "dropout";
 
-inline constexpr const char* kOptionalKernels[] = {kBatchNormReluPoolForward, kBatchNormReluPoolBackward, kDropout};
+// The gradient clipping kernels (core/kernels/optim.h) are optional too: clip_grad_norm_ uses
+// tensor ops on a device without them.
+inline constexpr const char* kOptionalKernels[] = {kBatchNormReluPoolForward, kBatchNormReluPoolBackward, kDropout,
+                                                   kGradNorm, kGradScale};
 
 /// Whether a backend may omit the kernel `name` (see above).
 inline bool is_optional_kernel(std::string_view name) {

@@ -1,6 +1,6 @@
-// Kernel signatures for the fused optimizer updates: one pass over a parameter, its gradient
-// and its state. A backend without them gets the optimizers' tensor-op path instead (same
-// operations in the same order), not the CPU fallback.
+// Kernel signatures for the fused optimizer updates (one pass over a parameter, its gradient
+// and its state) and for gradient clipping. A backend without them gets the optimizers'
+// tensor-op path instead (same operations in the same order), not the CPU fallback.
 #pragma once
 #include "core/kernels/tensor_arg.h"
 
@@ -26,5 +26,14 @@ struct AdamUpdateArgs {
 using AdamUpdateKernel = void(const TensorArg& p, const TensorArg& g, const TensorArg& m, const TensorArg& v,
                               const AdamUpdateArgs& a);
 inline constexpr const char* kAdamUpdate = "adam_update";
+
+/// Gradient clipping (optim::clip_grad_norm_). For a contiguous float32/float64 x: *out = the
+/// sum of |x|^p over x for finite p, or max |x| (NaN wins) for infinite p, accumulated in double
+/// in a fixed order whatever the threading (deterministic).
+using GradNormKernel = void(const TensorArg& x, double p, double* out);
+inline constexpr const char* kGradNorm = "grad_norm";
+/// x[i] = x[i] * c in place, c rounded to x's dtype first (as mul(x, c)); contiguous x, float32/64.
+using GradScaleKernel = void(const TensorArg& x, double c);
+inline constexpr const char* kGradScale = "grad_scale";
 
 }  // namespace ember::kernels
