@@ -32,7 +32,8 @@
   X(Square, "square", Any, Same)              \
   X(Reciprocal, "reciprocal", Floating, Same) \
   X(PowScalar, "pow", Floating, Same)         \
-  X(LogicalNot, "logical_not", Any, Bool)
+  X(LogicalNot, "logical_not", Any, Bool)     \
+  X(LeakyRelu, "leaky_relu", Floating, Same)
 
 #define EMBER_BINARY_OPS(X)                          \
   X(Add, "add", Any, Same)                           \
@@ -62,6 +63,8 @@
 #define EMBER_IS_NAN(x) ((x) != (x))
 /* max(x, 0). */
 #define EMBER_RELU(R, x) ((x) > (R)0 ? (x) : (R)0)
+/* PyTorch's leaky_relu: x if x > 0, else x * slope (a NaN x stays NaN). */
+#define EMBER_LEAKY_RELU(R, x, slope) ((x) > (R)0 ? (x) : (x) * (R)(slope))
 /* 1 / (1 + exp(-x)). */
 #define EMBER_SIGMOID(R, x) ((R)1 / ((R)1 + ember_exp(-(x))))
 /* Exact GELU x * Phi(x), Phi the normal CDF (PyTorch's approximate='none'). */

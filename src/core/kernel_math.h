@@ -69,6 +69,11 @@ template <class A>
 EMBER_HD inline A sigmoid(A v) {
   return EMBER_SIGMOID(A, v);
 }
+/// PyTorch's leaky_relu in A (float or double): v > 0 ? v : v * slope (slope rounded to A).
+template <class A>
+EMBER_HD inline A leaky_relu(A v, double slope) {
+  return EMBER_LEAKY_RELU(A, v, slope);
+}
 /// Clamp to [lo, hi] (NaN bound = unbounded), compared in double; a floating NaN input stays NaN.
 template <class A>
 EMBER_HD inline A clamp(A v, double lo, double hi, bool floating) {

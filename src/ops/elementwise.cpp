@@ -247,6 +247,15 @@ Tensor gelu(const Tensor& x) {
   });
   return out;
 }
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  Tensor out = unary_forward(UnaryOp::LeakyRelu, x, negative_slope);
+  if (autograd::should_record({x}))
+    autograd::record("leaky_relu", {x}, {out}, [x, negative_slope](const GradList& g) {
+      // PyTorch's leaky_relu_backward: grad where x > 0, else grad * negative_slope.
+      return GradList{where(gt(x, 0.0), g[0], mul(g[0], negative_slope))};
+    });
+  return out;
+}
 Tensor clamp(const Tensor& x, double lo, double hi) {
   EMBER_CHECK(std::isnan(lo) || std::isnan(hi) || lo <= hi, "clamp: lower bound ", lo, " exceeds upper bound ", hi);
   Tensor out = unary_forward(UnaryOp::Clamp, x, lo, hi);

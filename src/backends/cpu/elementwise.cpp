@@ -77,6 +77,7 @@ void unary_typed(UnaryOp op, const TensorArg& in, const TensorArg& out, double p
       case UnaryOp::Reciprocal: return map1<T, T>(in, out, [](A v) { return A(1) / v; });
       case UnaryOp::Sigmoid: return map1<T, T>(in, out, [](A v) { return math::sigmoid(v); });
       case UnaryOp::Gelu: return map1<T, T>(in, out, [](A v) { return math::gelu(v); });
+      case UnaryOp::LeakyRelu: return map1<T, T>(in, out, [p0](A v) { return math::leaky_relu(v, p0); });
       case UnaryOp::PowScalar: return map1<T, T>(in, out, [p0](A v) { return static_cast<A>(std::pow(v, static_cast<A>(p0))); });
       default: break;
     }

@@ -39,6 +39,7 @@ __device__ __forceinline__ acc_t<T> unary_value(UnaryOp op, acc_t<T> v, double p
       case UnaryOp::Sigmoid: return math::sigmoid(v);
       case UnaryOp::Gelu: return math::gelu(v);
       case UnaryOp::PowScalar: return math::m_pow(v, static_cast<A>(p0));
+      case UnaryOp::LeakyRelu: return math::leaky_relu(v, p0);
       default: break;
     }
   }

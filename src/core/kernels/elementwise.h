@@ -13,7 +13,7 @@ namespace ember::kernels {
 enum class UnaryOp { EMBER_UNARY_OPS(EMBER_OP_ENUM) };
 enum class BinaryOp { EMBER_BINARY_OPS(EMBER_OP_ENUM) };
 #undef EMBER_OP_ENUM
-// UnaryOp: PowScalar is x^p0; LogicalNot gives bool.
+// UnaryOp: PowScalar is x^p0; LogicalNot gives bool; LeakyRelu's negative slope is p0.
 // BinaryOp: Eq..Ge, LogicalAnd/Or give bool; GeluBackward: a = grad, b = x: grad * gelu'(x);
 // ReluBackward: a = grad, b = relu output: b > 0 ? grad : 0.
 
@@ -83,7 +83,7 @@ inline void check_defined(BinaryOp op, DType t) {
 
 /// out = op(in) elementwise; in and out have the same dtype except bool_result ops (out bool).
 /// Requires unary_defined(op, in.dtype). p0/p1: Clamp lower/upper (NaN = unbounded),
-/// PowScalar exponent.
+/// PowScalar exponent, LeakyRelu negative slope.
 using UnaryKernel = void(UnaryOp op, const TensorArg& in, const TensorArg& out, double p0, double p1);
 inline constexpr const char* kUnary = "unary";
 

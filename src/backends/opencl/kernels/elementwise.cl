@@ -33,6 +33,7 @@ inline T_ACC unary_apply(int op, T_ACC v, T_ACC p0, T_ACC p1, int has_lo, int ha
     case U_Gelu: return EMBER_GELU(T_ACC, v);
     case U_Reciprocal: return (T_ACC)1 / v;
     case U_PowScalar: return pow(v, p0);
+    case U_LeakyRelu: return EMBER_LEAKY_RELU(T_ACC, v, p0);
 #endif
   }
   return v;
