@@ -2,6 +2,7 @@
 #include "ember/nn/activation.h"
 
 #include "ember/ops/elementwise.h"
+#include "nn/repr.h"
 
 namespace ember::nn {
 
@@ -13,6 +14,8 @@ const Tensor& checked(const char* who, const Tensor& x) {
 }  // namespace
 
 Tensor ReLU::forward(const Tensor& x) { return relu(checked("ReLU", x)); }
+Tensor LeakyReLU::forward(const Tensor& x) { return leaky_relu(checked("LeakyReLU", x), negative_slope_); }
+std::string LeakyReLU::extra_repr() const { return "negative_slope=" + detail::py_float(negative_slope_); }
 Tensor GELU::forward(const Tensor& x) { return gelu(checked("GELU", x)); }
 Tensor Tanh::forward(const Tensor& x) { return tanh(checked("Tanh", x)); }
 Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(checked("Sigmoid", x)); }

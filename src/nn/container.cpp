@@ -40,7 +40,7 @@ bool fusion_enabled() {
   return on;
 }
 
-BatchNorm2d* fusable_bn_relu_pool(const std::vector<ModulePtr>& mods, size_t i) {
+BatchNorm2d* fusable_batch_norm_relu_max_pool2d(const std::vector<ModulePtr>& mods, size_t i) {
   if (i + 2 >= mods.size() || !fusion_enabled()) return nullptr;
   auto* bn = dynamic_cast<BatchNorm2d*>(mods[i].get());
   if (!bn || !bn->is_training() || !dynamic_cast<const ReLU*>(mods[i + 1].get())) return nullptr;
@@ -57,8 +57,8 @@ BatchNorm2d* fusable_bn_relu_pool(const std::vector<ModulePtr>& mods, size_t i) 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
   for (size_t i = 0; i < mods_.size(); ++i) {
-    if (BatchNorm2d* bn = fusable_bn_relu_pool(mods_, i)) {
-      y = bn->forward_relu_max_pool2x2(y);  // the same result, one pass (ops/norm.h)
+    if (BatchNorm2d* bn = fusable_batch_norm_relu_max_pool2d(mods_, i)) {
+      y = bn->batch_norm_relu_max_pool2d(y);  // the same result, one pass (ops/norm.h)
       i += 2;
       continue;
     }

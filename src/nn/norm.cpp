@@ -49,7 +49,7 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
   return y;
 }
 
-Tensor BatchNorm2d::forward_relu_max_pool2x2(const Tensor& x) {
+Tensor BatchNorm2d::batch_norm_relu_max_pool2d(const Tensor& x) {
   check_bn_input(x, c_);
   if (!is_training()) {
     Pool2dParams p;
@@ -57,7 +57,7 @@ Tensor BatchNorm2d::forward_relu_max_pool2x2(const Tensor& x) {
     p.stride = {2, 2};
     return max_pool2d(relu(forward(x)), p);
   }
-  Tensor y = batch_norm_relu_max_pool2d(x, running_mean(), running_var(), weight(), bias(), momentum_, eps_);
+  Tensor y = ember::batch_norm_relu_max_pool2d(x, running_mean(), running_var(), weight(), bias(), momentum_, eps_);
   count_batch();
   return y;
 }

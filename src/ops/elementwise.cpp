@@ -37,18 +37,13 @@ Tensor grad_for(const Tensor& g, const Tensor& t) {
   return r.dtype() == t.dtype() ? r : r.to(t.dtype());
 }
 
-bool is_comparison(BinaryOp op) {
-  return op == BinaryOp::Eq || op == BinaryOp::Ne || op == BinaryOp::Lt || op == BinaryOp::Le || op == BinaryOp::Gt ||
-         op == BinaryOp::Ge || op == BinaryOp::LogicalAnd || op == BinaryOp::LogicalOr;
-}
-
 /// Forward of a binary op: promote, broadcast, run the kernel. No autograd.
 Tensor binary_forward(const char* name, BinaryOp op, const Tensor& a, const Tensor& b, DType compute) {
   static const ops::KernelRef<kernels::BinaryKernel> kernel(kernels::kBinary);
   ops::check_defined(name, "first operand", a);
   ops::check_defined(name, "second operand", b);
   ops::check_same_device(name, a, b);
-  const DType out_type = is_comparison(op) ? DType::Bool : compute;
+  const DType out_type = kernels::bool_result(op) ? DType::Bool : compute;
   // Fast path: same shapes and dtypes need no conversion, broadcast views or autograd guard.
   const TensorImpl *ai = a.impl(), *bi = b.impl();
   if (ai->dtype == compute && bi->dtype == compute && ai->sizes == bi->sizes) {
@@ -83,11 +78,14 @@ DType scalar_type(const Tensor& a, double s) {
 
 Tensor wrap(const Tensor& a, double s) { return scalar_tensor(s, TensorOptions(scalar_type(a, s)).with_device(a.device())); }
 
-Tensor unary_forward(const char* name, UnaryOp op, const Tensor& x, bool float_only, double p0 = 0, double p1 = 0) {
-  ops::check_defined(name, "input", x);
+/// Forward of a unary op (named by kernels::op_name) on x, converted to float32 first when the
+/// op is defined for floating dtypes only (or when to_float says so). No autograd.
+Tensor unary_forward(UnaryOp op, const Tensor& x, double p0 = 0, double p1 = 0, int to_float = -1) {
+  ops::check_defined(kernels::op_name(op), "input", x);
+  const bool float_only = to_float < 0 ? kernels::op_domain(op) == kernels::OpDomain::Floating : to_float != 0;
   Tensor in = (float_only && !is_floating(x.dtype())) ? x.to(DType::Float32) : x;
   Backend& be = x.impl()->backend();
-  Tensor out = make_empty(x.shape(), op == UnaryOp::LogicalNot ? DType::Bool : in.dtype(), be);
+  Tensor out = make_empty(x.shape(), kernels::bool_result(op) ? DType::Bool : in.dtype(), be);
   if (out.numel() == 0) return out;
   static const ops::KernelRef<kernels::UnaryKernel> kernel(kernels::kUnary);
   kernel(be)(op, arg_of(in), arg_of(out), p0, p1);
@@ -148,7 +146,7 @@ Tensor pow(const Tensor& a, const Tensor& b) {
 }
 
 Tensor pow(const Tensor& a, double e) {
-  Tensor out = unary_forward("pow", UnaryOp::PowScalar, a, std::floor(e) != e || e < 0, e);
+  Tensor out = unary_forward(UnaryOp::PowScalar, a, e, 0, std::floor(e) != e || e < 0);
   autograd::record("pow", {a}, {out}, [a, e](const GradList& g) { return GradList{mul(g[0], mul(pow(a, e - 1.0), e))}; });
   return out;
 }
@@ -181,61 +179,61 @@ Tensor div(const Tensor& a, double s) { return div(a, wrap(a, s)); }
 // ---- unary ------------------------------------------------------------------------------
 
 Tensor neg(const Tensor& x) {
-  Tensor out = unary_forward("neg", UnaryOp::Neg, x, false);
+  Tensor out = unary_forward(UnaryOp::Neg, x);
   autograd::record("neg", {x}, {out}, [](const GradList& g) { return GradList{neg(g[0])}; });
   return out;
 }
 Tensor exp(const Tensor& x) {
-  Tensor out = unary_forward("exp", UnaryOp::Exp, x, true);
+  Tensor out = unary_forward(UnaryOp::Exp, x);
   autograd::record("exp", {x}, {out}, [out = out.detach()](const GradList& g) { return GradList{mul(g[0], out)}; });
   return out;
 }
 Tensor log(const Tensor& x) {
-  Tensor out = unary_forward("log", UnaryOp::Log, x, true);
+  Tensor out = unary_forward(UnaryOp::Log, x);
   autograd::record("log", {x}, {out}, [x](const GradList& g) { return GradList{div(g[0], x)}; });
   return out;
 }
 Tensor sqrt(const Tensor& x) {
-  Tensor out = unary_forward("sqrt", UnaryOp::Sqrt, x, true);
+  Tensor out = unary_forward(UnaryOp::Sqrt, x);
   autograd::record("sqrt", {x}, {out}, [out = out.detach()](const GradList& g) { return GradList{div(g[0], mul(out, 2.0))}; });
   return out;
 }
 Tensor abs(const Tensor& x) {
-  Tensor out = unary_forward("abs", UnaryOp::Abs, x, false);
+  Tensor out = unary_forward(UnaryOp::Abs, x);
   autograd::record("abs", {x}, {out}, [x](const GradList& g) { return GradList{mul(g[0], sign(x))}; });
   return out;
 }
 Tensor square(const Tensor& x) {
-  Tensor out = unary_forward("square", UnaryOp::Square, x, false);
+  Tensor out = unary_forward(UnaryOp::Square, x);
   autograd::record("square", {x}, {out}, [x](const GradList& g) { return GradList{mul(g[0], mul(x, 2.0))}; });
   return out;
 }
 Tensor reciprocal(const Tensor& x) {
-  Tensor out = unary_forward("reciprocal", UnaryOp::Reciprocal, x, true);
+  Tensor out = unary_forward(UnaryOp::Reciprocal, x);
   autograd::record("reciprocal", {x}, {out}, [out = out.detach()](const GradList& g) { return GradList{neg(mul(g[0], square(out)))}; });
   return out;
 }
 Tensor sign(const Tensor& x) {
-  Tensor out = unary_forward("sign", UnaryOp::Sign, x, false);
+  Tensor out = unary_forward(UnaryOp::Sign, x);
   autograd::record("sign", {x}, {out}, [](const GradList& g) { return GradList{zeros_like(g[0])}; });
   return out;
 }
 Tensor tanh(const Tensor& x) {
-  Tensor out = unary_forward("tanh", UnaryOp::Tanh, x, true);
+  Tensor out = unary_forward(UnaryOp::Tanh, x);
   autograd::record("tanh", {x}, {out}, [out = out.detach()](const GradList& g) {
     return GradList{mul(g[0], sub(scalar_tensor(1.0, TensorOptions(out.dtype()).with_device(out.device())), square(out)))};
   });
   return out;
 }
 Tensor sigmoid(const Tensor& x) {
-  Tensor out = unary_forward("sigmoid", UnaryOp::Sigmoid, x, true);
+  Tensor out = unary_forward(UnaryOp::Sigmoid, x);
   autograd::record("sigmoid", {x}, {out}, [out = out.detach()](const GradList& g) {
     return GradList{mul(g[0], mul(out, sub(scalar_tensor(1.0, TensorOptions(out.dtype()).with_device(out.device())), out)))};
   });
   return out;
 }
 Tensor relu(const Tensor& x) {
-  Tensor out = unary_forward("relu", UnaryOp::Relu, x, false);
+  Tensor out = unary_forward(UnaryOp::Relu, x);
   if (autograd::should_record({x}))
     autograd::record("relu", {x}, {out}, [out = out.detach()](const GradList& g) {
       return GradList{binary_forward("relu_backward", BinaryOp::ReluBackward, g[0], out, g[0].dtype())};
@@ -243,15 +241,24 @@ Tensor relu(const Tensor& x) {
   return out;
 }
 Tensor gelu(const Tensor& x) {
-  Tensor out = unary_forward("gelu", UnaryOp::Gelu, x, true);
+  Tensor out = unary_forward(UnaryOp::Gelu, x);
   autograd::record("gelu", {x}, {out}, [x](const GradList& g) {
     return GradList{binary_forward("gelu_backward", BinaryOp::GeluBackward, g[0], x, g[0].dtype())};
   });
   return out;
 }
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  Tensor out = unary_forward(UnaryOp::LeakyRelu, x, negative_slope);
+  if (autograd::should_record({x}))
+    autograd::record("leaky_relu", {x}, {out}, [x, negative_slope](const GradList& g) {
+      // PyTorch's leaky_relu_backward: grad where x > 0, else grad * negative_slope.
+      return GradList{where(gt(x, 0.0), g[0], mul(g[0], negative_slope))};
+    });
+  return out;
+}
 Tensor clamp(const Tensor& x, double lo, double hi) {
   EMBER_CHECK(std::isnan(lo) || std::isnan(hi) || lo <= hi, "clamp: lower bound ", lo, " exceeds upper bound ", hi);
-  Tensor out = unary_forward("clamp", UnaryOp::Clamp, x, false, lo, hi);
+  Tensor out = unary_forward(UnaryOp::Clamp, x, lo, hi);
   autograd::record("clamp", {x}, {out}, [x, lo, hi](const GradList& g) {
     Tensor keep = ones_like(x).to(DType::Bool);
     if (!std::isnan(lo)) keep = logical_and(keep, logical_not(lt(x, lo)));
@@ -283,7 +290,7 @@ Tensor logical_and(const Tensor& a, const Tensor& b) {
 Tensor logical_or(const Tensor& a, const Tensor& b) {
   return binary_forward("logical_or", BinaryOp::LogicalOr, a, b, promote_types(a.dtype(), b.dtype()));
 }
-Tensor logical_not(const Tensor& x) { return unary_forward("logical_not", UnaryOp::LogicalNot, x, false); }
+Tensor logical_not(const Tensor& x) { return unary_forward(UnaryOp::LogicalNot, x); }
 
 Tensor isfinite(const Tensor& x) {
   ops::check_defined("isfinite", "input", x);

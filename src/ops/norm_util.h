@@ -1,4 +1,4 @@
-// Helpers the normalisation ops share (ops/norm.cpp, ops/fused_norm.cpp): statistics dtype,
+// Helpers the normalisation ops share (ops/norm.cpp, ops/batch_norm_relu_max_pool2d.cpp): statistics dtype,
 // parameter staging for kernels, argument checks, gradient shaping and running-stat updates.
 #pragma once
 #include "core/kernels/tensor_arg.h"

@@ -158,6 +158,8 @@ TEST(Layers, PoolingActivationsFlattenMatchFunctional) {
   EXPECT_ALLCLOSE(AdaptiveAvgPool2d(Size2{2, 3}).forward(x), adaptive_avg_pool2d(x, {2, 3}), 0, 0);
   EXPECT_ALLCLOSE(ReLU().forward(x), relu(x), 0, 0);
   EXPECT_ALLCLOSE(GELU().forward(x), gelu(x), 0, 0);
+  EXPECT_ALLCLOSE(LeakyReLU().forward(x), leaky_relu(x), 0, 0);
+  EXPECT_ALLCLOSE(LeakyReLU(0.2).forward(x), leaky_relu(x, 0.2), 0, 0);
   EXPECT_ALLCLOSE(Tanh().forward(x), tanh(x), 0, 0);
   EXPECT_ALLCLOSE(Sigmoid().forward(x), sigmoid(x), 0, 0);
   EXPECT_EQ(Flatten().forward(x).shape(), (Shape{2, 90}));
@@ -229,6 +231,8 @@ TEST(Layers, Reprs) {
   EXPECT_EQ(AdaptiveAvgPool2d(7).repr(), "AdaptiveAvgPool2d(output_size=7)");
   EXPECT_EQ(ReLU().repr(), "ReLU()");
   EXPECT_EQ(GELU().repr(), "GELU(approximate='none')");
+  EXPECT_EQ(LeakyReLU().repr(), "LeakyReLU(negative_slope=0.01)");
+  EXPECT_EQ(LeakyReLU(0.2).repr(), "LeakyReLU(negative_slope=0.2)");
   EXPECT_EQ(Tanh().repr(), "Tanh()");
   EXPECT_EQ(Sigmoid().repr(), "Sigmoid()");
   EXPECT_EQ(Flatten().repr(), "Flatten(start_dim=1, end_dim=-1)");

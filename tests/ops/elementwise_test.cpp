@@ -100,6 +100,21 @@ TEST(Relu, ValuesAndGrad) {
   EXPECT_GRADCHECK([](auto& x) { return relu(x[0]); }, {T({-1.2, -0.1, 0.3, 2.0}, {4})});
 }
 
+TEST(LeakyRelu, ValuesAndGrad) {
+  // torch.nn.functional.leaky_relu(torch.tensor([-2., -0.5, 0., 1.5])) and negative_slope=0.2
+  EXPECT_ALLCLOSE(leaky_relu(T({-2, -0.5, 0, 1.5}, {4})), T({-0.02, -0.005, 0, 1.5}, {4}));
+  EXPECT_ALLCLOSE(leaky_relu(T({-2, -0.5, 0, 1.5}, {4}), 0.2), T({-0.4, -0.1, 0, 1.5}, {4}));
+  // float64 central differences on both sides of 0, default and custom slopes
+  EXPECT_GRADCHECK([](auto& x) { return leaky_relu(x[0]); }, {T({-1.2, -0.1, 0.3, 2.0}, {4})});
+  EXPECT_GRADCHECK([](auto& x) { return leaky_relu(x[0], 0.3); }, {T({-2.5, -0.4, 0.2, 1.1, 3.0}, {5})});
+  // the gradient at 0 is the slope (PyTorch: x > 0 ? grad : grad * slope)
+  Tensor z = T({0.0}, {1});
+  z.set_requires_grad(true);
+  sum(leaky_relu(z, 0.25)).backward();
+  EXPECT_ALLCLOSE(z.grad(), T({0.25}, {1}));
+  EXPECT_TRUE(std::isnan(leaky_relu(T({NAN}, {1})).item()));
+}
+
 TEST(Gelu, ValuesAndGrad) {
   // torch.nn.functional.gelu(torch.tensor([-1., 0., 1., 2.]))
   EXPECT_ALLCLOSE(gelu(T({-1, 0, 1, 2}, {4})), T({-0.15865525, 0, 0.84134475, 1.95449974}, {4}), 1e-6, 1e-7);

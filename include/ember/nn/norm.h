@@ -18,7 +18,7 @@ class BatchNorm2d : public Module {
   /// max_pool2d(relu(forward(x)), 2): in training mode one fused op (batch_norm_relu_max_pool2d,
   /// with the same side effects as forward), otherwise the three ops. nn::Sequential calls it
   /// for a BatchNorm2d → ReLU → MaxPool2d(2) run of modules. Requires H, W >= 2.
-  Tensor forward_relu_max_pool2x2(const Tensor& x);
+  Tensor batch_norm_relu_max_pool2d(const Tensor& x);
   std::string extra_repr() const override;
 
   Tensor weight() const { return has_parameter("weight") ? parameter("weight") : Tensor(); }

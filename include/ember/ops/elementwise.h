@@ -31,6 +31,9 @@ Tensor sign(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 Tensor relu(const Tensor& x);
+/// x where x > 0, else x * negative_slope (PyTorch's leaky_relu). Floating x (an integer x
+/// computes in float32); the gradient is negative_slope where x <= 0.
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 /// Exact (erf) GELU, as PyTorch's default.
 Tensor gelu(const Tensor& x);
 /// Clamps to [lo, hi]; pass NaN (or use the one-sided helpers) for no bound.

@@ -1,11 +1,14 @@
 // CPU reference kernels for elementwise unary/binary ops and where(), threaded with OpenMP.
 // 16-bit floats compute in float. Contiguous operands take a flat loop the compiler vectorises.
+// The per-element maths is core/kernel_math.h's (shared with CUDA; its formulas with OpenCL) and
+// which op is defined for which dtype is core/kernels/elementwise.h's.
 #include <cmath>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dispatch.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/strided.h"
+#include "core/kernel_math.h"
 #include "core/kernels/elementwise.h"
 
 namespace ember::cpu {
@@ -60,15 +63,8 @@ void unary_typed(UnaryOp op, const TensorArg& in, const TensorArg& out, double p
     case UnaryOp::Abs: if constexpr (!std::is_same_v<T, bool>) return map1<T, T>(in, out, [](A v) { return v < A(0) ? static_cast<A>(-v) : v; }); break;
     case UnaryOp::Square: return map1<T, T>(in, out, [](A v) { return static_cast<A>(v * v); });
     case UnaryOp::Sign: return map1<T, T>(in, out, [](A v) { return static_cast<A>((A(0) < v) - (v < A(0))); });
-    case UnaryOp::Relu: return map1<T, T>(in, out, [](A v) { return v > A(0) ? v : A(0); });
-    case UnaryOp::Clamp: {
-      return map1<T, T>(in, out, [p0, p1](A v) {
-        if (fp && std::isnan(static_cast<double>(v))) return v;
-        if (!std::isnan(p0) && static_cast<double>(v) < p0) return static_cast<A>(p0);
-        if (!std::isnan(p1) && static_cast<double>(v) > p1) return static_cast<A>(p1);
-        return v;
-      });
-    }
+    case UnaryOp::Relu: return map1<T, T>(in, out, [](A v) { return math::relu(v); });
+    case UnaryOp::Clamp: return map1<T, T>(in, out, [p0, p1](A v) { return math::clamp(v, p0, p1, fp); });
     case UnaryOp::LogicalNot: return map1<T, bool>(in, out, [](A v) { return !(v != A(0)); });
     default: break;
   }
@@ -79,17 +75,18 @@ void unary_typed(UnaryOp op, const TensorArg& in, const TensorArg& out, double p
       case UnaryOp::Sqrt: return map1<T, T>(in, out, [](A v) { return std::sqrt(v); });
       case UnaryOp::Tanh: return map1<T, T>(in, out, [](A v) { return std::tanh(v); });
       case UnaryOp::Reciprocal: return map1<T, T>(in, out, [](A v) { return A(1) / v; });
-      case UnaryOp::Sigmoid: return map1<T, T>(in, out, [](A v) { return A(1) / (A(1) + std::exp(-v)); });
-      case UnaryOp::Gelu:
-        return map1<T, T>(in, out, [](A v) { return static_cast<A>(0.5 * v * (1.0 + std::erf(v * M_SQRT1_2))); });
+      case UnaryOp::Sigmoid: return map1<T, T>(in, out, [](A v) { return math::sigmoid(v); });
+      case UnaryOp::Gelu: return map1<T, T>(in, out, [](A v) { return math::gelu(v); });
+      case UnaryOp::LeakyRelu: return map1<T, T>(in, out, [p0](A v) { return math::leaky_relu(v, p0); });
       case UnaryOp::PowScalar: return map1<T, T>(in, out, [p0](A v) { return static_cast<A>(std::pow(v, static_cast<A>(p0))); });
       default: break;
     }
   }
-  EMBER_FAIL("unary op ", static_cast<int>(op), " is not defined for dtype ", dtype_name(in.dtype));
+  EMBER_FAIL("unary op ", kernels::op_name(op), " has no CPU kernel for dtype ", dtype_name(in.dtype));
 }
 
 void unary_kernel(UnaryOp op, const TensorArg& in, const TensorArg& out, double p0, double p1) {
+  kernels::check_defined(op, in.dtype);
   EMBER_DISPATCH_ALL(in.dtype, "unary", { unary_typed<scalar_t>(op, in, out, p0, p1); });
 }
 
@@ -107,16 +104,8 @@ void binary_typed(BinaryOp op, const TensorArg& a, const TensorArg& b, const Ten
         if (y == A(0)) throw Error("div: integer division by zero");
         return static_cast<A>(x / y);
       });
-    case BinaryOp::Maximum:
-      return map2<T, T>(a, b, out, [](A x, A y) {
-        if constexpr (fp) if (std::isnan(x) || std::isnan(y)) return static_cast<A>(NAN);
-        return x > y ? x : y;
-      });
-    case BinaryOp::Minimum:
-      return map2<T, T>(a, b, out, [](A x, A y) {
-        if constexpr (fp) if (std::isnan(x) || std::isnan(y)) return static_cast<A>(NAN);
-        return x < y ? x : y;
-      });
+    case BinaryOp::Maximum: return map2<T, T>(a, b, out, [](A x, A y) { return math::maximum(x, y); });
+    case BinaryOp::Minimum: return map2<T, T>(a, b, out, [](A x, A y) { return math::minimum(x, y); });
     case BinaryOp::Eq: return map2<T, bool>(a, b, out, [](A x, A y) { return x == y; });
     case BinaryOp::Ne: return map2<T, bool>(a, b, out, [](A x, A y) { return x != y; });
     case BinaryOp::Lt: return map2<T, bool>(a, b, out, [](A x, A y) { return x < y; });
@@ -131,13 +120,7 @@ void binary_typed(BinaryOp op, const TensorArg& a, const TensorArg& b, const Ten
     switch (op) {
       case BinaryOp::Pow: return map2<T, T>(a, b, out, [](A x, A y) { return std::pow(x, y); });
       case BinaryOp::ReluBackward: return map2<T, T>(a, b, out, [](A g, A y) { return y > A(0) ? g : A(0); });
-      case BinaryOp::GeluBackward:
-        return map2<T, T>(a, b, out, [](A g, A x) {
-          double xd = x;
-          double cdf = 0.5 * (1.0 + std::erf(xd * M_SQRT1_2));
-          double pdf = std::exp(-0.5 * xd * xd) * 0.3989422804014327;
-          return static_cast<A>(g * (cdf + xd * pdf));
-        });
+      case BinaryOp::GeluBackward: return map2<T, T>(a, b, out, [](A g, A x) { return math::gelu_backward(g, x); });
       default: break;
     }
   } else if (op == BinaryOp::Pow && !std::is_same_v<T, bool>) {
@@ -147,10 +130,11 @@ void binary_typed(BinaryOp op, const TensorArg& a, const TensorArg& b, const Ten
       return r;
     });
   }
-  EMBER_FAIL("binary op ", static_cast<int>(op), " is not defined for dtype ", dtype_name(a.dtype));
+  EMBER_FAIL("binary op ", kernels::op_name(op), " has no CPU kernel for dtype ", dtype_name(a.dtype));
 }
 
 void binary_kernel(BinaryOp op, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
+  kernels::check_defined(op, a.dtype);
   EMBER_DISPATCH_ALL(a.dtype, "binary", { binary_typed<scalar_t>(op, a, b, out); });
 }
 

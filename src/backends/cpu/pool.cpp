@@ -14,6 +14,7 @@
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/strided.h"
 #include "backends/cpu/vec2x2.h"
+#include "core/kernel_math.h"
 #include "core/kernels/pool.h"
 
 namespace ember::cpu {
@@ -286,11 +287,8 @@ void avg_backward_ref(const TensorArg& ga, const TensorArg& gxa, const Pool2dGeo
   });
 }
 
-/// PyTorch's adaptive bin [floor(i*n/out), ceil((i+1)*n/out)).
-inline void adaptive_bin(int64_t i, int64_t n, int64_t out, int64_t& lo, int64_t& hi) {
-  lo = (i * n) / out;
-  hi = ((i + 1) * n + out - 1) / out;
-}
+/// PyTorch's adaptive bin [floor(i*n/out), ceil((i+1)*n/out)), as every backend computes it.
+using math::adaptive_bin;
 
 template <class T>
 void adaptive_forward_ref(const TensorArg& xa, const TensorArg& oa) {

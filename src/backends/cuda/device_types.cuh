@@ -10,7 +10,7 @@
 #include <type_traits>
 
 #include "backends/cuda/device_context.h"
-#include "backends/cuda/shared_math.h"
+#include "core/kernel_math.h"
 #include "backends/cuda/strided.h"
 
 namespace ember::cuda {

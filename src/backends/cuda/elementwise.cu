@@ -1,7 +1,7 @@
 // CUDA elementwise kernels. One kernel per storage type and family: the op is a run-time
 // argument (the same for every thread, so the switch costs no divergence), which keeps the
 // instantiations at 8 per family instead of ops x dtypes. The per-element maths is the CPU's
-// (shared_math.h for gelu, sigmoid, clamp, maximum/minimum).
+// (core/kernel_math.h) and which op is defined for which dtype is core's (kernels/elementwise.h).
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/device_types.cuh"
 #include "backends/cuda/elementwise.cuh"
@@ -25,13 +25,13 @@ __device__ __forceinline__ acc_t<T> unary_value(UnaryOp op, acc_t<T> v, double p
     case UnaryOp::Abs: return v < A(0) ? static_cast<A>(-v) : v;
     case UnaryOp::Square: return static_cast<A>(v * v);
     case UnaryOp::Sign: return static_cast<A>((A(0) < v) - (v < A(0)));
-    case UnaryOp::Relu: return v > A(0) ? v : A(0);
+    case UnaryOp::Relu: return math::relu(v);
     case UnaryOp::Clamp: return math::clamp(v, p0, p1, fp);
     default: break;
   }
   if constexpr (fp) {
     switch (op) {
-      case UnaryOp::Exp: return math::m_exp(v);
+      case UnaryOp::Exp: return math::ember_exp(v);
       case UnaryOp::Log: return math::m_log(v);
       case UnaryOp::Sqrt: return math::m_sqrt(v);
       case UnaryOp::Tanh: return math::m_tanh(v);
@@ -39,6 +39,7 @@ __device__ __forceinline__ acc_t<T> unary_value(UnaryOp op, acc_t<T> v, double p
       case UnaryOp::Sigmoid: return math::sigmoid(v);
       case UnaryOp::Gelu: return math::gelu(v);
       case UnaryOp::PowScalar: return math::m_pow(v, static_cast<A>(p0));
+      case UnaryOp::LeakyRelu: return math::leaky_relu(v, p0);
       default: break;
     }
   }
@@ -56,11 +57,6 @@ __global__ void unary_kernel(UnaryOp op, const T* in, void* out, int64_t n, Stri
     if (op == UnaryOp::LogicalNot) static_cast<bool*>(out)[o[1]] = !(v != A(0));
     else static_cast<T*>(out)[o[1]] = from_acc<T>(unary_value<T>(op, v, p0, p1));
   }
-}
-
-__host__ __device__ constexpr bool bool_result(BinaryOp op) {
-  return op == BinaryOp::Eq || op == BinaryOp::Ne || op == BinaryOp::Lt || op == BinaryOp::Le ||
-         op == BinaryOp::Gt || op == BinaryOp::Ge || op == BinaryOp::LogicalAnd || op == BinaryOp::LogicalOr;
 }
 
 template <class T>
@@ -110,9 +106,8 @@ __device__ __forceinline__ acc_t<T> binary_value(BinaryOp op, acc_t<T> x, acc_t<
 
 template <class T>
 __global__ void binary_kernel(BinaryOp op, const T* a, const T* b, void* out, int64_t n, StridedIter<3> it, bool dense,
-                              int* err) {
+                              int* err, bool to_bool) {
   using A = acc_t<T>;
-  const bool to_bool = bool_result(op);
   EMBER_GRID_STRIDE(i, n) {
     int64_t o[3] = {i, i, i};
     if (!dense) it.offsets(i, o);
@@ -133,30 +128,8 @@ __global__ void where_kernel(const bool* c, const T* a, const T* b, T* out, int6
 
 }  // namespace
 
-bool unary_defined(UnaryOp op, DType t) {
-  if (is_floating(t)) return true;
-  switch (op) {
-    case UnaryOp::Neg:
-    case UnaryOp::Abs: return t != DType::Bool;
-    case UnaryOp::Square:
-    case UnaryOp::Sign:
-    case UnaryOp::Relu:
-    case UnaryOp::Clamp:
-    case UnaryOp::LogicalNot: return true;
-    default: return false;
-  }
-}
-
-bool binary_defined(BinaryOp op, DType t) {
-  if (is_floating(t)) return true;
-  if (op == BinaryOp::ReluBackward || op == BinaryOp::GeluBackward) return false;
-  if (op == BinaryOp::Pow) return t != DType::Bool;
-  return true;
-}
-
 void unary(UnaryOp op, const TensorArg& in, const TensorArg& out, double p0, double p1) {
-  EMBER_CHECK(unary_defined(op, in.dtype), "unary op ", static_cast<int>(op), " is not defined for dtype ",
-              dtype_name(in.dtype));
+  kernels::check_defined(op, in.dtype);
   const int64_t n = out.numel();
   if (n == 0) return;
   DeviceContext& ctx = context_of(out);
@@ -170,8 +143,7 @@ void unary(UnaryOp op, const TensorArg& in, const TensorArg& out, double p0, dou
 }
 
 void binary(BinaryOp op, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
-  EMBER_CHECK(binary_defined(op, a.dtype), "binary op ", static_cast<int>(op), " is not defined for dtype ",
-              dtype_name(a.dtype));
+  kernels::check_defined(op, a.dtype);
   const int64_t n = out.numel();
   if (n == 0) return;
   DeviceContext& ctx = context_of(out);
@@ -182,7 +154,7 @@ void binary(BinaryOp op, const TensorArg& a, const TensorArg& b, const TensorArg
   EMBER_CUDA_DISPATCH_ALL(a.dtype, "binary", {
     binary_kernel<scalar_t><<<grid, kBlock, 0, ctx.stream()>>>(op, device_ptr<const scalar_t>(a),
                                                                device_ptr<const scalar_t>(b), device_ptr_bytes(out), n,
-                                                               it, all_dense(it), err);
+                                                               it, all_dense(it), err, kernels::bool_result(op));
   });
   check_launch("binary");
   // The CPU throws on integer division by zero; here that costs a wait for the device.

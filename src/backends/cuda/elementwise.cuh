@@ -6,15 +6,11 @@
 
 namespace ember::cuda {
 
-/// kernels::UnaryKernel. Throws ember::Error for an op the dtype lacks (as the CPU does).
+/// kernels::UnaryKernel. Throws ember::Error unless kernels::unary_defined (as the CPU does).
 void unary(kernels::UnaryOp op, const TensorArg& in, const TensorArg& out, double p0, double p1);
 /// kernels::BinaryKernel. Integer division by zero throws ember::Error (after a device sync).
 void binary(kernels::BinaryOp op, const TensorArg& a, const TensorArg& b, const TensorArg& out);
 /// kernels::WhereKernel.
 void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const TensorArg& out);
-
-/// Whether the CUDA (and CPU) kernels define op for dtype t.
-bool unary_defined(kernels::UnaryOp op, DType t);
-bool binary_defined(kernels::BinaryOp op, DType t);
 
 }  // namespace ember::cuda

@@ -1,5 +1,5 @@
 // Fused multi-tensor optimizer updates on a CUDA device: every parameter of a group updated by
-// one kernel launch (Adam/AdamW, SGD with momentum). The arithmetic is shared_math.h's
+// one kernel launch (Adam/AdamW, SGD with momentum). The arithmetic is core/kernel_math.h's
 // adam_step / sgd_step, which repeats src/optim/update_kernels.cpp's fused CPU loops operation
 // for operation, and optim.cu is compiled without multiply-add contraction, so a GPU update
 // equals the CPU's bit for bit. Plain C++ declarations: src/optim may call these through a

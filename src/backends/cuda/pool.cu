@@ -1,7 +1,7 @@
 // CUDA pooling: cuDNN for max pooling without indices and for average pooling forward; two
 // kernels for the rest: a forward with one thread per output element, and every backward in
 // gather form (one thread per input element sums the windows covering it in the CPU's order,
-// so no atomics). The per-element arithmetic is shared_math.h's (tested on the CPU).
+// so no atomics). The per-element arithmetic is core/kernel_math.h's (tested on the CPU).
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cudnn_util.h"
 #include "backends/cuda/device_types.cuh"

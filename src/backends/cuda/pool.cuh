@@ -1,6 +1,6 @@
 // CUDA 2-D pooling over contiguous NCHW: max (with the CPU's flat arg-max indices), average
 // (count_include_pad) and adaptive average, forward and backward. cuDNN serves the forwards
-// that need no indices; the rest are kernels here whose window arithmetic is shared_math.h's.
+// that need no indices; the rest are kernels here whose window arithmetic is core/kernel_math.h's.
 #pragma once
 #include "core/kernels/pool.h"
 

@@ -55,7 +55,7 @@ __global__ void softmax_kernel(const T* x, T* y, int64_t rows, int64_t C, int64_
     } else {
       const A m = math::lse_shift(acc), inv = A(1) / acc.s;
       for (int64_t j = threadIdx.x; j < C; j += blockDim.x)
-        y[o[1] + j * so] = from_acc<T>(math::m_exp(to_acc(x[o[0] + j * si]) - m) * inv);
+        y[o[1] + j * so] = from_acc<T>(math::ember_exp(to_acc(x[o[0] + j * si]) - m) * inv);
     }
   }
 }
@@ -78,7 +78,7 @@ __global__ void softmax_backward_kernel(const T* g, const T* y, T* dx, int64_t r
     if (!active) continue;
     for (int64_t j = threadIdx.x; j < C; j += blockDim.x) {
       const A gv = to_acc(g[o[0] + j * sg]), yv = to_acc(y[o[1] + j * sy]);
-      dx[o[2] + j * sx] = from_acc<T>(log ? gv - math::m_exp(yv) * s : yv * (gv - s));
+      dx[o[2] + j * sx] = from_acc<T>(log ? gv - math::ember_exp(yv) * s : yv * (gv - s));
     }
   }
 }

@@ -6,7 +6,7 @@
 #include <array>
 #include <cstdint>
 
-#include "backends/cuda/shared_math.h"
+#include "core/kernel_math.h"
 #include "core/merge_dims.h"
 #include "ember/error.h"
 #include "ember/shape.h"

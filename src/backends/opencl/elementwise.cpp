@@ -12,24 +12,13 @@ namespace {
 using kernels::BinaryOp;
 using kernels::UnaryOp;
 
-bool float_only(UnaryOp op) {
-  switch (op) {
-    case UnaryOp::Exp: case UnaryOp::Log: case UnaryOp::Sqrt: case UnaryOp::Tanh: case UnaryOp::Sigmoid:
-    case UnaryOp::Gelu: case UnaryOp::Reciprocal: case UnaryOp::PowScalar: return true;
-    default: return false;
-  }
-}
-
 void unary_kernel(UnaryOp op, const TensorArg& in, const TensorArg& out, double p0, double p1) {
   ClDevice& dev = device_of(out);
   const int64_t n = out.numel();
   if (n == 0) return;
   if (!dev.supports(in.dtype))
     return cpu_fallback<kernels::UnaryKernel>(kernels::kUnary, "needs float64, which the device lacks,", dev, op, in, out, p0, p1);
-  EMBER_CHECK(is_floating(in.dtype) || !float_only(op), "unary op ", static_cast<int>(op),
-              " is not defined for dtype ", dtype_name(in.dtype));
-  EMBER_CHECK(in.dtype != DType::Bool || (op != UnaryOp::Neg && op != UnaryOp::Abs), "unary op ", static_cast<int>(op),
-              " is not defined for dtype bool");
+  kernels::check_defined(op, in.dtype);
   Views v = views_of(out.sizes, {&in, &out});
   if (op == UnaryOp::LogicalNot) {
     Launch(dev, dev.kernel("elementwise", {{"T", in.dtype}}, "logical_not"))
@@ -52,11 +41,6 @@ void unary_kernel(UnaryOp op, const TensorArg& in, const TensorArg& out, double 
   l.value(has_lo).value(has_hi).run(n);
 }
 
-bool is_comparison(BinaryOp op) {
-  return op == BinaryOp::Eq || op == BinaryOp::Ne || op == BinaryOp::Lt || op == BinaryOp::Le || op == BinaryOp::Gt ||
-         op == BinaryOp::Ge || op == BinaryOp::LogicalAnd || op == BinaryOp::LogicalOr;
-}
-
 void binary_kernel(BinaryOp op, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
   ClDevice& dev = device_of(out);
   const int64_t n = out.numel();
@@ -65,10 +49,9 @@ void binary_kernel(BinaryOp op, const TensorArg& a, const TensorArg& b, const Te
     return cpu_fallback<kernels::BinaryKernel>(kernels::kBinary, "needs float64, which the device lacks,", dev, op, a, b, out);
   if (op == BinaryOp::Div && !is_floating(a.dtype))  // must raise on a zero divisor, as the CPU does
     return cpu_fallback<kernels::BinaryKernel>(kernels::kBinary, "(integer division) runs", dev, op, a, b, out);
-  EMBER_CHECK(is_floating(a.dtype) || (op != BinaryOp::GeluBackward && op != BinaryOp::ReluBackward) ,
-              "binary op ", static_cast<int>(op), " is not defined for dtype ", dtype_name(a.dtype));
+  kernels::check_defined(op, a.dtype);
   Views v = views_of(out.sizes, {&a, &b, &out});
-  Launch(dev, dev.kernel("elementwise", {{"T", a.dtype}}, is_comparison(op) ? "compare" : "binary"))
+  Launch(dev, dev.kernel("elementwise", {{"T", a.dtype}}, kernels::bool_result(op) ? "compare" : "binary"))
       .buffer(a).view(v.v[0]).buffer(b).view(v.v[1]).buffer(out).view(v.v[2])
       .value<cl_long>(n).value(v.contig).value<cl_int>(static_cast<int>(op)).run(n);
 }

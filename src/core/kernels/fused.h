@@ -12,7 +12,7 @@
 namespace ember::kernels {
 
 /// Winner code of a window whose maximum was <= 0: the ReLU passed no gradient back.
-inline constexpr uint8_t kReluPoolDead = 4;
+inline constexpr uint8_t kBatchNormReluMaxPool2dDead = 4;
 
 // Layouts: x is contiguous NCHW, or, on a backend whose takes_channels_last() is true, may be
 // channels-last (core/memory_format.h); out, code, grad and dx then share x's layout.
@@ -23,21 +23,23 @@ inline constexpr uint8_t kReluPoolDead = 4;
 /// else float32: weight/bias (C) in it or null (1 and 0); mean (C), biased var (C) and rstd (C)
 /// written in it as BatchNormForward does; out (N,C,H/2,W/2) in it; and
 /// code (N,C,H/2,W/2) uint8: the position (row-major, 0..3) in its 2x2 window of
-/// the first maximum of the normalised values, or kReluPoolDead when that maximum was <= 0.
-using BatchNormReluPoolForwardKernel = void(const TensorArg& x, const TensorArg* weight, const TensorArg* bias,
-                                            double eps, const TensorArg& out, const TensorArg& code,
-                                            const TensorArg& mean, const TensorArg& var, const TensorArg& rstd);
-inline constexpr const char* kBatchNormReluPoolForward = "batch_norm_relu_pool_forward";
+/// the first maximum of the normalised values, or kBatchNormReluMaxPool2dDead when that
+/// maximum was <= 0.
+using BatchNormReluMaxPool2dForwardKernel = void(const TensorArg& x, const TensorArg* weight, const TensorArg* bias,
+                                                 double eps, const TensorArg& out, const TensorArg& code,
+                                                 const TensorArg& mean, const TensorArg& var, const TensorArg& rstd);
+inline constexpr const char* kBatchNormReluMaxPool2dForward = "batch_norm_relu_max_pool2d_forward";
 
 /// Backward of the above: grad (N,C,H/2,W/2) in the compute dtype, code, x, mean and
 /// rstd as the forward left them. Writes, when non-null, dx (N,C,H,W) in x's dtype,
 /// dweight (C) and dbias (C) in the compute dtype: the gradient reaches each window's winner
 /// through the ReLU, then batch norm's
 /// training backward spreads it over the channel.
-using BatchNormReluPoolBackwardKernel = void(const TensorArg& grad, const TensorArg& code, const TensorArg& x,
-                                             const TensorArg& mean, const TensorArg& rstd, const TensorArg* weight,
-                                             const TensorArg* dx, const TensorArg* dweight, const TensorArg* dbias);
-inline constexpr const char* kBatchNormReluPoolBackward = "batch_norm_relu_pool_backward";
+using BatchNormReluMaxPool2dBackwardKernel = void(const TensorArg& grad, const TensorArg& code, const TensorArg& x,
+                                                  const TensorArg& mean, const TensorArg& rstd,
+                                                  const TensorArg* weight, const TensorArg* dx,
+                                                  const TensorArg* dweight, const TensorArg* dbias);
+inline constexpr const char* kBatchNormReluMaxPool2dBackward = "batch_norm_relu_max_pool2d_backward";
 
 /// The splitmix64 value number j of the stream seeded with seed: dropout's random stream. Each
 /// value gives two 32-bit uniforms, low half first, so element i of a tensor (row-major) draws
@@ -65,8 +67,8 @@ inline constexpr const char* kDropout = "dropout";
 
 // The gradient clipping kernels (core/kernels/optim.h) are optional too: clip_grad_norm_ uses
 // tensor ops on a device without them.
-inline constexpr const char* kOptionalKernels[] = {kBatchNormReluPoolForward, kBatchNormReluPoolBackward, kDropout,
-                                                   kGradNorm, kGradScale};
+inline constexpr const char* kOptionalKernels[] = {kBatchNormReluMaxPool2dForward, kBatchNormReluMaxPool2dBackward,
+                                                   kDropout, kGradNorm, kGradScale};
 
 /// Whether a backend may omit the kernel `name` (see above).
 inline bool is_optional_kernel(std::string_view name) {

@@ -35,6 +35,7 @@ std::vector<BackendCase> elementwise_cases() {
   v.push_back(unary_case("sigmoid", [](const Tensor& x) { return sigmoid(x); }));
   v.push_back(unary_case("relu", [](const Tensor& x) { return relu(x); }));
   v.push_back(unary_case("gelu", [](const Tensor& x) { return gelu(x); }));
+  v.push_back(unary_case("leaky_relu", [](const Tensor& x) { return add(leaky_relu(x), leaky_relu(x, 0.2)); }));
   v.push_back(unary_case("clamp", [](const Tensor& x) { return add(clamp(x, -0.5, 0.7), clamp_min(x, 0.2)); }));
   v.push_back(unary_case("reciprocal_pow", [](const Tensor& x) { return add(reciprocal(x), pow(x, 2.5)); }, 0.2, 2));
   v.push_back(binary_case("add_broadcast", [](const Tensor& a, const Tensor& b) { return add(a, b); }));

@@ -1,5 +1,11 @@
-// Shared by every ember OpenCL program (prepended before the dtype preambles): the strided
-// view descriptor, index arithmetic and bfloat16 conversions.
+// Shared by every ember OpenCL program (prepended before the dtype preambles): the per-element
+// formulas and op list every backend shares (core/kernel_formulas.h, pasted in by
+// cmake/embed_cl.cmake), the strided view descriptor, index arithmetic and bfloat16 conversions.
+
+#include "core/kernel_formulas.h"
+// The names kernel_formulas.h calls: OpenCL's builtins, overloaded for float and double.
+#define ember_exp exp
+#define ember_erf erf
 
 #define EMBER_MAX_DIMS 8
 

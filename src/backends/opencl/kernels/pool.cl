@@ -113,9 +113,9 @@ __kernel void avg_pool_backward_rows(__global const T* go, long goff, __global T
   }
 }
 
-// PyTorch's adaptive bin [floor(i*n/out), ceil((i+1)*n/out)).
-inline long bin_lo(long i, long n, long out) { return (i * n) / out; }
-inline long bin_hi(long i, long n, long out) { return ((i + 1) * n + out - 1) / out; }
+// PyTorch's adaptive bin [floor(i*n/out), ceil((i+1)*n/out)): core/kernel_formulas.h.
+#define bin_lo(i, n, out) EMBER_ADAPTIVE_BIN_LO((long)(i), (long)(n), (long)(out))
+#define bin_hi(i, n, out) EMBER_ADAPTIVE_BIN_HI((long)(i), (long)(n), (long)(out))
 
 __kernel void adaptive_avg_forward(__global const T* x, long xoff, __global T* out, long ooff, PoolGeom g) {
   const int row = get_global_id(0);
@@ -141,7 +141,7 @@ __kernel void adaptive_avg_backward_rows(__global const T* go, long goff, __glob
   __global T* out = gx + xoff + (long)row * g.W;
   for (long w = 0; w < g.W; ++w) T_STORE(out, w, (T_ACC)0);
   // Bins holding row h: from floor(h*OH/H) to ceil((h+1)*OH/H) - 1 (each checked).
-  const long oh0 = (h * g.OH) / g.H, oh1 = min(((h + 1) * g.OH + g.H - 1) / g.H, g.OH);
+  const long oh0 = bin_lo(h, g.OH, g.H), oh1 = min(bin_hi(h, g.OH, g.H), (long)g.OH);
   for (long oh = oh0; oh < oh1; ++oh) {
     const long h0 = bin_lo(oh, g.H, g.OH), h1 = bin_hi(oh, g.H, g.OH);
     if (h < h0 || h >= h1) continue;

@@ -5,14 +5,14 @@
 // backward reads only the pooled gradient, the winner codes and x. A channel's planes stay in
 // cache between its passes. float32 and bfloat16 inputs go through the float32 vector blocks of
 // vec2x2.h (bfloat16 widened on load, dx rounded back on store), float64 through plain loops.
-// Channels-last inputs go to norm_relu_pool_nhwc.cpp.
+// Channels-last inputs go to batch_norm_relu_max_pool2d_nhwc.cpp.
 #include <cmath>
 #include <type_traits>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dispatch.h"
-#include "backends/cpu/norm_relu_pool_common.h"
-#include "backends/cpu/norm_relu_pool_nhwc.h"
+#include "backends/cpu/batch_norm_relu_max_pool2d_common.h"
+#include "backends/cpu/batch_norm_relu_max_pool2d_nhwc.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/strided.h"
 #include "backends/cpu/vec2x2.h"
@@ -21,8 +21,8 @@
 namespace ember::cpu {
 namespace {
 
-using kernels::kReluPoolDead;
-using namespace fused_norm;
+using kernels::kBatchNormReluMaxPool2dDead;
+using namespace batch_norm_relu_max_pool2d_impl;
 using vec::Lanes;
 using vec::load;
 using vec::store;
@@ -93,7 +93,7 @@ inline void pool_block(const E* r0, const E* r1, float* o, uint8_t* code, float 
   const I k = v0 == best ? I{} : v1 == best ? I{} + 1 : v2 == best ? I{} + 2 : I{} + 3;
   const I live = (best > 0) | (best != best);  // a NaN stays visible (and takes position 3)
   store(o, live ? best : F{});
-  vec::store_codes<L>(code, live ? k : I{} + kReluPoolDead);
+  vec::store_codes<L>(code, live ? k : I{} + kBatchNormReluMaxPool2dDead);
 }
 
 /// One output row, scalar: any types, any n. The first maximum wins (a NaN stays visible).
@@ -107,7 +107,7 @@ inline void pool_scalar(const E* r0, const E* r1, T* o, uint8_t* code, int64_t n
       if (v[j] > v[k] || (v[j] != v[j] && v[k] == v[k])) k = j;
     const bool live = v[k] > 0 || v[k] != v[k];
     o[i] = live ? v[k] : T(0);
-    code[i] = static_cast<uint8_t>(live ? k : kReluPoolDead);
+    code[i] = static_cast<uint8_t>(live ? k : kBatchNormReluMaxPool2dDead);
   }
 }
 
@@ -166,7 +166,7 @@ inline void winner_sums(const E* r0, const E* r1, const T* g, const uint8_t* cod
       auto block = [&](int64_t at, int32_t skip) {
         const Windows<4> w(r0 + 2 * at, r1 + 2 * at);
         const I k = vec::load_codes<4>(code + at);
-        const F gv = (k == kReluPoolDead) | (V::lane() < skip) ? F{} : load<F>(g + at);
+        const F gv = (k == kBatchNormReluMaxPool2dDead) | (V::lane() < skip) ? F{} : load<F>(g + at);
         const F xw = k == 0 ? w.x0 : k == 1 ? w.x1 : k == 2 ? w.x2 : w.x3;
         a += gv;
         b += gv * (xw - m);
@@ -179,7 +179,7 @@ inline void winner_sums(const E* r0, const E* r1, const T* g, const uint8_t* cod
   }
   for (; j < n; ++j) {
     const uint8_t k = code[j];
-    if (k == kReluPoolDead) continue;
+    if (k == kBatchNormReluMaxPool2dDead) continue;
     const T x = static_cast<T>((k & 2 ? r1 : r0)[2 * j + (k & 1)]);
     sg += g[j];
     sgd += static_cast<double>(g[j]) * static_cast<double>(x - m);
@@ -194,7 +194,7 @@ inline void dx_block(const E* r0, const E* r1, E* d0, E* d1, const float* g, con
   using I = typename V::I;
   const Windows<L> w(r0, r1);
   const I k = vec::load_codes<L>(code);
-  const F ag = k == kReluPoolDead ? F{} : a * load<F>(g);
+  const F ag = k == kBatchNormReluMaxPool2dDead ? F{} : a * load<F>(g);
   const F y0 = bx * (w.x0 - m) + c0 + (k == 0 ? ag : F{}), y1 = bx * (w.x1 - m) + c0 + (k == 1 ? ag : F{});
   const F y2 = bx * (w.x2 - m) + c0 + (k == 2 ? ag : F{}), y3 = bx * (w.x3 - m) + c0 + (k == 3 ? ag : F{});
   vec::store_windows<L>(d0, d1, y0, y1, y2, y3);
@@ -214,7 +214,7 @@ inline void dx_row(const E* r0, const E* r1, E* d0, E* d1, const T* g, const uin
   auto at = [&](const E* r, int64_t i) { return bx * (static_cast<T>(r[i]) - m) + c0; };
   for (int64_t i = 0; i < n; ++i) {
     const uint8_t k = code[i];
-    const T ag = k == kReluPoolDead ? T(0) : a * g[i];
+    const T ag = k == kBatchNormReluMaxPool2dDead ? T(0) : a * g[i];
     d0[2 * i] = static_cast<E>(at(r0, 2 * i) + (k == 0 ? ag : T(0)));
     d0[2 * i + 1] = static_cast<E>(at(r0, 2 * i + 1) + (k == 1 ? ag : T(0)));
     d1[2 * i] = static_cast<E>(at(r1, 2 * i) + (k == 2 ? ag : T(0)));
@@ -273,22 +273,22 @@ void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& x
 
 void forward_kernel(const TensorArg& x, const TensorArg* w, const TensorArg* b, double eps, const TensorArg& out,
                     const TensorArg& code, const TensorArg& mean, const TensorArg& var, const TensorArg& rstd) {
-  if (!x.contiguous()) return batch_norm_relu_pool_forward_nhwc(x, w, b, eps, out, code, mean, var, rstd);
+  if (!x.contiguous()) return batch_norm_relu_max_pool2d_forward_nhwc(x, w, b, eps, out, code, mean, var, rstd);
   dispatch_dtype(x.dtype, [&]<class E>() { forward_typed<E>(x, w, b, eps, out, code, mean, var, rstd); });
 }
 
 void backward_kernel(const TensorArg& grad, const TensorArg& code, const TensorArg& x, const TensorArg& mean,
                      const TensorArg& rstd, const TensorArg* w, const TensorArg* dx, const TensorArg* dw,
                      const TensorArg* db) {
-  if (!x.contiguous()) return batch_norm_relu_pool_backward_nhwc(grad, code, x, mean, rstd, w, dx, dw, db);
+  if (!x.contiguous()) return batch_norm_relu_max_pool2d_backward_nhwc(grad, code, x, mean, rstd, w, dx, dw, db);
   dispatch_dtype(x.dtype, [&]<class E>() { backward_typed<E>(grad, code, x, mean, rstd, w, dx, dw, db); });
 }
 
 }  // namespace
 
 void register_fused_kernels(KernelTable& t) {
-  t.set<kernels::BatchNormReluPoolForwardKernel>(kernels::kBatchNormReluPoolForward, forward_kernel);
-  t.set<kernels::BatchNormReluPoolBackwardKernel>(kernels::kBatchNormReluPoolBackward, backward_kernel);
+  t.set<kernels::BatchNormReluMaxPool2dForwardKernel>(kernels::kBatchNormReluMaxPool2dForward, forward_kernel);
+  t.set<kernels::BatchNormReluMaxPool2dBackwardKernel>(kernels::kBatchNormReluMaxPool2dBackward, backward_kernel);
 }
 
 }  // namespace ember::cpu

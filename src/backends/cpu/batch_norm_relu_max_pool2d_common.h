@@ -1,5 +1,6 @@
-// What the NCHW (norm_relu_pool.cpp) and channels-last (norm_relu_pool_nhwc.cpp) CPU kernels of
-// the fused BatchNorm → ReLU → MaxPool(2) block share: the compute type, the dtype dispatch, and
+// What the NCHW (batch_norm_relu_max_pool2d.cpp) and channels-last
+// (batch_norm_relu_max_pool2d_nhwc.cpp) CPU kernels of the fused BatchNorm → ReLU → MaxPool(2)
+// block share: the compute type, the dtype dispatch, and
 // the per-channel statistics and backward coefficients they write.
 #pragma once
 #include <cmath>
@@ -9,7 +10,7 @@
 #include "core/kernels/tensor_arg.h"
 #include "ember/error.h"
 
-namespace ember::cpu::fused_norm {
+namespace ember::cpu::batch_norm_relu_max_pool2d_impl {
 
 /// The arithmetic type for elements E: float for float32 and bfloat16, double for float64.
 template <class E>
@@ -59,4 +60,4 @@ DxCoefficients<T> backward_coefficients(int64_t c, double sum_g, double sum_gd, 
   return {static_cast<T>(kk), static_cast<T>(-kk * r * sum_gxhat / M), static_cast<T>(-kk * sum_g / M)};
 }
 
-}  // namespace ember::cpu::fused_norm
+}  // namespace ember::cpu::batch_norm_relu_max_pool2d_impl

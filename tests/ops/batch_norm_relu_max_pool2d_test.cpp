@@ -40,7 +40,7 @@ Result run(bool fused, const Tensor& x0, const Tensor& w0, const Tensor& b0, con
 
 }  // namespace
 
-TEST(FusedNorm, MatchesUnfusedOpsOnEveryRowPath) {
+TEST(BatchNormReluMaxPool2d, MatchesUnfusedOpsOnEveryRowPath) {
   // W 28 and 14 are LeNet's (14 and 7 windows a row); 18 → 9 windows (8-block + overlap);
   // 10 → 5 (4-blocks); 6 → 3 (scalar); 5 and 7 leave an odd last column; H 7 an odd last row.
   for (DType dt : {kFloat32, kFloat64})
@@ -63,7 +63,7 @@ TEST(FusedNorm, MatchesUnfusedOpsOnEveryRowPath) {
     }
 }
 
-TEST(FusedNorm, WithoutAffineOrRunningStats) {
+TEST(BatchNormReluMaxPool2d, WithoutAffineOrRunningStats) {
   Tensor x = uniform({2, 3, 6, 8}, -1, 1, 5).to(kFloat32).set_requires_grad(true);
   Tensor y = batch_norm_relu_max_pool2d(x, Tensor(), Tensor(), Tensor(), Tensor());
   EXPECT_ALLCLOSE(y, composite(x.detach(), Tensor(), Tensor(), Tensor(), Tensor()), 2e-5, 2e-5);
@@ -73,14 +73,14 @@ TEST(FusedNorm, WithoutAffineOrRunningStats) {
   EXPECT_ALLCLOSE(x.grad(), xu.grad(), 1e-4, 1e-4);
 }
 
-TEST(FusedNorm, Gradcheck) {
+TEST(BatchNormReluMaxPool2d, Gradcheck) {
   EXPECT_GRADCHECK([](auto& v) { return batch_norm_relu_max_pool2d(v[0], Tensor(), Tensor(), v[1], v[2]); },
                    {uniform({2, 2, 4, 6}, -1, 1, 6), uniform({2}, 0.5, 1.5, 7), uniform({2}, -0.2, 0.2, 8)});
   EXPECT_GRADCHECK([](auto& v) { return batch_norm_relu_max_pool2d(v[0], Tensor(), Tensor(), Tensor(), Tensor()); },
                    {uniform({3, 1, 5, 5}, -1, 1, 9)});
 }
 
-TEST(FusedNorm, NanStaysVisible) {
+TEST(BatchNormReluMaxPool2d, NanStaysVisible) {
   Tensor x = uniform({2, 2, 4, 16}, -1, 1, 10).to(kFloat32);
   x.data_ptr<float>()[5] = std::nanf("");  // channel 0: its statistics, and so every output, are NaN
   Tensor y = batch_norm_relu_max_pool2d(x, Tensor(), Tensor(), Tensor(), Tensor());
@@ -88,7 +88,7 @@ TEST(FusedNorm, NanStaysVisible) {
   EXPECT_EQ(sum(isfinite(y.select(1, 1))).item(), static_cast<double>(y.select(1, 1).numel()));
 }
 
-TEST(FusedNorm, Errors) {
+TEST(BatchNormReluMaxPool2d, Errors) {
   Tensor w = ones({3});
   EXPECT_EMBER_ERROR(batch_norm_relu_max_pool2d(zeros({2, 3, 8}), Tensor(), Tensor(), w, Tensor()), "(N,C,H,W)");
   EXPECT_EMBER_ERROR(batch_norm_relu_max_pool2d(zeros({2, 3, 1, 8}), Tensor(), Tensor(), w, Tensor()), "H, W >= 2");
@@ -101,7 +101,7 @@ TEST(FusedNorm, Errors) {
                      "floating");
 }
 
-TEST(FusedNorm, SequentialRunsTheBlockFusedWithTheSameResults) {
+TEST(BatchNormReluMaxPool2d, SequentialRunsTheBlockFusedWithTheSameResults) {
   using namespace ember::nn;
   manual_seed(3);
   auto make = [] {
@@ -129,7 +129,7 @@ TEST(FusedNorm, SequentialRunsTheBlockFusedWithTheSameResults) {
   }
 }
 
-TEST(FusedNorm, AutocastReadsBfloat16Directly) {
+TEST(BatchNormReluMaxPool2d, AutocastReadsBfloat16Directly) {
   // Under autocast the fused kernel takes a bfloat16 map as it is: the same float32 result and
   // statistics as the float32 op on the same (exactly widened) values, the input gradient
   // rounded to bfloat16. Widths 28/14/10/6 take the 8- and 4-window blocks and the scalar path.
@@ -161,7 +161,7 @@ TEST(FusedNorm, AutocastReadsBfloat16Directly) {
   }
 }
 
-TEST(FusedNorm, VectorBfloat16ConversionsMatchScalar) {
+TEST(BatchNormReluMaxPool2d, VectorBfloat16ConversionsMatchScalar) {
   // vec::narrow must round like BFloat16(float): to nearest, ties to even, NaN kept quiet.
   const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
   std::vector<float> v = {0.0f, -0.0f, 1.0f, -1.5f, 3.14159f, 1e-30f, -1e30f, inf, -inf, nan, 65504.0f};

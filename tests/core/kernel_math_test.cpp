@@ -1,18 +1,19 @@
-// The CUDA kernels' arithmetic (src/backends/cuda/shared_math.h), run on the host and checked
-// against the CPU backend's results through ember's ops: activations, log-sum-exp, the
-// cross-entropy gradient, arg-max merging, pooling windows and their gathered backwards,
-// the norm backward formulas, and the Adam/SGD steps (bit for bit). Runs without a GPU.
+// The kernels' shared arithmetic (src/core/kernel_math.h: the CPU reference kernels and the CUDA
+// kernels call it), run on the host and checked against the CPU backend's results through
+// ember's ops: activations, log-sum-exp, the cross-entropy gradient, arg-max merging, pooling
+// windows and their gathered backwards, the norm backward formulas, and the Adam/SGD steps (bit
+// for bit). Runs without a GPU.
 #include <cmath>
 #include <limits>
 #include <random>
 
-#include "backends/cuda/shared_math.h"
+#include "core/kernel_math.h"
 #include "harness/op_harness.h"
 #include "optim/update_kernels.h"
 
 using namespace ember;
 using namespace ember::test;
-namespace cm = ember::cuda::math;
+namespace cm = ember::math;
 
 namespace {
 
@@ -35,7 +36,7 @@ Tensor spread(int64_t n, double lo, double hi, DType t) {
 
 // ---- activations --------------------------------------------------------------------------
 
-TEST(CudaSharedMath, GeluMatchesCpu) {
+TEST(KernelMath, GeluMatchesCpu) {
   for (DType t : {kFloat64, kFloat32}) {
     Tensor x = spread(401, -9.0, 9.0, t);
     std::vector<double> xs = values(x), want = values(gelu(x));
@@ -46,7 +47,7 @@ TEST(CudaSharedMath, GeluMatchesCpu) {
   }
 }
 
-TEST(CudaSharedMath, GeluBackwardMatchesCpuAutograd) {
+TEST(KernelMath, GeluBackwardMatchesCpuAutograd) {
   for (DType t : {kFloat64, kFloat32}) {
     Tensor x = spread(301, -7.0, 7.0, t).set_requires_grad(true);
     Tensor g = uniform({301}, -2.0, 2.0, 5).to(t);
@@ -60,7 +61,7 @@ TEST(CudaSharedMath, GeluBackwardMatchesCpuAutograd) {
   }
 }
 
-TEST(CudaSharedMath, SigmoidClampMaximumMatchCpu) {
+TEST(KernelMath, SigmoidClampMaximumMatchCpu) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   Tensor x = T({-30, -2.5, -1, 0, 0.5, 3, 40, nan}, {8});
   std::vector<double> xs = values(x), sig = values(sigmoid(x)), cl = values(clamp(x, -1.5, 2.0));
@@ -92,7 +93,7 @@ double lse_as_kernel(const std::vector<double>& v, int threads) {
 }
 }  // namespace
 
-TEST(CudaSharedMath, LogSumExpMatchesCpuLogSoftmax) {
+TEST(KernelMath, LogSumExpMatchesCpuLogSoftmax) {
   const double inf = std::numeric_limits<double>::infinity();
   std::mt19937 rng(7);
   std::uniform_real_distribution<double> d(-30.0, 30.0);
@@ -112,7 +113,7 @@ TEST(CudaSharedMath, LogSumExpMatchesCpuLogSoftmax) {
   EXPECT_TRUE(std::isnan(lse_as_kernel({1.0, std::nan(""), 2.0, 3.0}, 2)));
 }
 
-TEST(CudaSharedMath, CrossEntropyMatchesCpuWithLabelSmoothing) {
+TEST(KernelMath, CrossEntropyMatchesCpuWithLabelSmoothing) {
   const int64_t N = 5, C = 7;
   const double ls = 0.2;
   Tensor logits = uniform({N, C}, -4.0, 4.0, 11).set_requires_grad(true);
@@ -137,7 +138,7 @@ TEST(CudaSharedMath, CrossEntropyMatchesCpuWithLabelSmoothing) {
 
 // ---- arg-max merging ------------------------------------------------------------------------
 
-TEST(CudaSharedMath, ExtremumMergeMatchesCpuArgmax) {
+TEST(KernelMath, ExtremumMergeMatchesCpuArgmax) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   std::mt19937 rng(3);
   std::uniform_int_distribution<int> small(0, 4);  // many ties
@@ -178,7 +179,7 @@ cm::PoolGeom geom(const PoolCase& c, int64_t OH, int64_t OW) {
 }
 }  // namespace
 
-TEST(CudaSharedMath, PoolingForwardAndGatheredBackwardMatchCpu) {
+TEST(KernelMath, PoolingForwardAndGatheredBackwardMatchCpu) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   for (const PoolCase& c : {PoolCase{6, 7, 2, 2, 2, 2, 0, 0}, PoolCase{7, 5, 3, 3, 2, 1, 1, 1},
                             PoolCase{5, 8, 3, 2, 1, 3, 1, 0}, PoolCase{9, 9, 4, 4, 3, 3, 2, 2}}) {
@@ -219,7 +220,7 @@ TEST(CudaSharedMath, PoolingForwardAndGatheredBackwardMatchCpu) {
   }
 }
 
-TEST(CudaSharedMath, AdaptivePoolingMatchesCpu) {
+TEST(KernelMath, AdaptivePoolingMatchesCpu) {
   for (auto [H, W, OH, OW] : {std::array<int64_t, 4>{7, 5, 3, 2}, {4, 4, 4, 4}, {5, 9, 2, 4}, {3, 2, 5, 3}}) {
     Tensor x = uniform({1, 1, H, W}, -2.0, 2.0, static_cast<uint64_t>(H + 10 * W)).set_requires_grad(true);
     Tensor out = adaptive_avg_pool2d(x, {OH, OW});
@@ -237,7 +238,7 @@ TEST(CudaSharedMath, AdaptivePoolingMatchesCpu) {
   }
 }
 
-TEST(CudaSharedMath, PoolCoveringIsExactlyTheWindowsContainingAnInput) {
+TEST(KernelMath, PoolCoveringIsExactlyTheWindowsContainingAnInput) {
   for (int64_t k = 1; k <= 4; ++k)
     for (int64_t s = 1; s <= 3; ++s)
       for (int64_t p = 0; p <= k / 2; ++p) {
@@ -256,7 +257,7 @@ TEST(CudaSharedMath, PoolCoveringIsExactlyTheWindowsContainingAnInput) {
 
 // ---- norms ----------------------------------------------------------------------------------
 
-TEST(CudaSharedMath, LayerNormBackwardFormulaMatchesCpu) {
+TEST(KernelMath, LayerNormBackwardFormulaMatchesCpu) {
   const int64_t M = 4, N = 9;
   Tensor x = uniform({M, N}, -2.0, 3.0, 21).set_requires_grad(true);
   Tensor w = uniform({N}, 0.5, 1.5, 22);
@@ -281,7 +282,7 @@ TEST(CudaSharedMath, LayerNormBackwardFormulaMatchesCpu) {
   }
 }
 
-TEST(CudaSharedMath, BatchNormBackwardFormulaMatchesCpu) {
+TEST(KernelMath, BatchNormBackwardFormulaMatchesCpu) {
   const int64_t N = 3, C = 2, S = 5, M = N * S;
   Tensor w = uniform({C}, 0.5, 1.5, 31), b = uniform({C}, -1.0, 1.0, 32);
   Tensor g = uniform({N, C, S}, -1.0, 1.0, 33);
@@ -328,7 +329,7 @@ std::vector<T> as(const Tensor& t) {
 }
 }  // namespace
 
-TEST(CudaSharedMath, AdamStepEqualsCpuFusedLoopBitForBit) {
+TEST(KernelMath, AdamStepEqualsCpuFusedLoopBitForBit) {
   for (DType t : {kFloat32, kFloat64})
     for (double beta1 : {0.9, 0.3})  // both branches of the first-moment update
       for (bool decoupled : {false, true}) {
@@ -361,7 +362,7 @@ TEST(CudaSharedMath, AdamStepEqualsCpuFusedLoopBitForBit) {
       }
 }
 
-TEST(CudaSharedMath, SgdStepEqualsCpuFusedLoopBitForBit) {
+TEST(KernelMath, SgdStepEqualsCpuFusedLoopBitForBit) {
   struct Case {
     double momentum, dampening, wd;
     bool nesterov;

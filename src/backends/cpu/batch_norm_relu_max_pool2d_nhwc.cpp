@@ -1,18 +1,18 @@
 // CPU kernels of the fused block max_pool2d(relu(batch_norm(x)), 2) for channels-last x (NHWC in
 // memory), the layout bfloat16 convolutions produce here (core/memory_format.h). Same contract
-// and results as the NCHW kernels of norm_relu_pool.cpp, but every loop runs over a pixel's
+// and results as the NCHW kernels of batch_norm_relu_max_pool2d.cpp, but every loop runs over a pixel's
 // contiguous channels, in vector blocks of 8 channels (vec2x2.h's float/bfloat16 loads)
 // with the pixels of a row inside each block; pixels are split among threads, and
 // the per-channel sums are reduced over a fixed partition of rows, in order, so a result does
 // not depend on the thread count.
-#include "backends/cpu/norm_relu_pool_nhwc.h"
+#include "backends/cpu/batch_norm_relu_max_pool2d_nhwc.h"
 
 #include <cmath>
 #include <type_traits>
 #include <vector>
 
 #include "backends/cpu/fast_path.h"
-#include "backends/cpu/norm_relu_pool_common.h"
+#include "backends/cpu/batch_norm_relu_max_pool2d_common.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/strided.h"
 #include "backends/cpu/vec2x2.h"
@@ -21,8 +21,8 @@
 namespace ember::cpu {
 namespace {
 
-using kernels::kReluPoolDead;
-using namespace fused_norm;
+using kernels::kBatchNormReluMaxPool2dDead;
+using namespace batch_norm_relu_max_pool2d_impl;
 
 /// Geometry of one call: x (N,C,H,W) channels-last, pooled (OH,OW).
 struct Geom {
@@ -102,7 +102,7 @@ inline void moments_row(const E* row, int64_t W, int64_t C, const T* sh, T* acc)
 }
 
 /// One output row of OW pixels over input rows r0, r1: each window's four inputs normalised,
-/// the first maximum through the ReLU to o, its winner code to k (kReluPoolDead when <= 0; a
+/// the first maximum through the ReLU to o, its winner code to k (kBatchNormReluMaxPool2dDead when <= 0; a
 /// NaN stays visible, at position 3, as in the NCHW vector kernels).
 template <class E, class T>
 inline void pool_row(const E* r0, const E* r1, int64_t OW, int64_t C, const T* sc, const T* bi, T* o, uint8_t* k) {
@@ -121,7 +121,7 @@ inline void pool_row(const E* r0, const E* r1, int64_t OW, int64_t C, const T* s
             const I win = v0 == best ? I{} : v1 == best ? I{} + 1 : v2 == best ? I{} + 2 : I{} + 3;
             const I live = (best > 0) | (best != best);
             vec::store(o + ow * C + c, live ? best : F{});
-            vec::store_codes<L>(k + ow * C + c, live ? win : I{} + kReluPoolDead);
+            vec::store_codes<L>(k + ow * C + c, live ? win : I{} + kBatchNormReluMaxPool2dDead);
           }
         }
       }))
@@ -136,7 +136,7 @@ inline void pool_row(const E* r0, const E* r1, int64_t OW, int64_t C, const T* s
       const uint8_t win = v0 == best ? 0 : v1 == best ? 1 : v2 == best ? 2 : 3;
       const bool live = best > 0 || best != best;
       o[ow * C + c] = live ? best : T(0);
-      k[ow * C + c] = live ? win : kReluPoolDead;
+      k[ow * C + c] = live ? win : kBatchNormReluMaxPool2dDead;
     }
   }
 }
@@ -159,7 +159,7 @@ inline void winner_row(const E* r0, const E* r1, const T* g, const uint8_t* k, i
             const F x0 = vec::load_floats<L>(p0), x1 = vec::load_floats<L>(p0 + C);
             const F x2 = vec::load_floats<L>(p2), x3 = vec::load_floats<L>(p2 + C);
             const F xw = kv == 0 ? x0 : kv == 1 ? x1 : kv == 2 ? x2 : x3;
-            const F gv = kv == kReluPoolDead ? F{} : vec::load<F>(g + ow * C + c);
+            const F gv = kv == kBatchNormReluMaxPool2dDead ? F{} : vec::load<F>(g + ow * C + c);
             sg += gv, sgd += gv * (xw - mv);
           }
           vec::store(acc + c, vec::load<F>(acc + c) + sg);
@@ -172,7 +172,7 @@ inline void winner_row(const E* r0, const E* r1, const T* g, const uint8_t* k, i
     for (int64_t c = 0; c < C; ++c) {
       const uint8_t kk = k[ow * C + c];
       const T xw = static_cast<T>(kk == 0 ? p0[c] : kk == 1 ? p1[c] : kk == 2 ? p2[c] : p3[c]);
-      const T gv = kk == kReluPoolDead ? T(0) : g[ow * C + c];
+      const T gv = kk == kBatchNormReluMaxPool2dDead ? T(0) : g[ow * C + c];
       acc[c] += gv, acc[C + c] += gv * (xw - m[c]);
     }
   }
@@ -342,13 +342,13 @@ void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& x
 
 }  // namespace
 
-void batch_norm_relu_pool_forward_nhwc(const TensorArg& x, const TensorArg* w, const TensorArg* b, double eps,
+void batch_norm_relu_max_pool2d_forward_nhwc(const TensorArg& x, const TensorArg* w, const TensorArg* b, double eps,
                                        const TensorArg& out, const TensorArg& code, const TensorArg& mean,
                                        const TensorArg& var, const TensorArg& rstd) {
   dispatch_dtype(x.dtype, [&]<class E>() { forward_typed<E>(x, w, b, eps, out, code, mean, var, rstd); });
 }
 
-void batch_norm_relu_pool_backward_nhwc(const TensorArg& grad, const TensorArg& code, const TensorArg& x,
+void batch_norm_relu_max_pool2d_backward_nhwc(const TensorArg& grad, const TensorArg& code, const TensorArg& x,
                                         const TensorArg& mean, const TensorArg& rstd, const TensorArg* w,
                                         const TensorArg* dx, const TensorArg* dw, const TensorArg* db) {
   dispatch_dtype(x.dtype, [&]<class E>() { backward_typed<E>(grad, code, x, mean, rstd, w, dx, dw, db); });

@@ -1,13 +1,17 @@
-// The arithmetic of the CUDA kernels as plain inline functions, compiled both for the device
-// (nvcc: __host__ __device__) and for the host by any C++ compiler, so that
-// tests/backends/cuda/shared_math_test.cpp checks the maths against the CPU reference on every
-// run, with or without a GPU. Each function states which CPU kernel it mirrors; they perform the
-// same operations in the same order and precision as that kernel.
+// The per-element maths of ember's kernels as typed inline functions, compiled both for the
+// host by any C++ compiler (the CPU reference kernels call them) and for the device by nvcc
+// (__host__ __device__: the CUDA kernels call them), so both backends run the same arithmetic;
+// tests/core/kernel_math_test.cpp checks it against the CPU ops on every run, GPU or not.
+// The formulas OpenCL shares too live in core/kernel_formulas.h (C++/OpenCL C common subset)
+// and are wrapped here with their C++ types. Each function states the CPU kernel whose order
+// and precision of operations it fixes.
 #pragma once
 #include <math.h>
 #include <stdint.h>
 
 #include <type_traits>
+
+#include "core/kernel_formulas.h"
 
 #if defined(__CUDACC__)
 #define EMBER_HD __host__ __device__
@@ -19,11 +23,15 @@
 #define EMBER_HD_CALLBACK
 #endif
 
-namespace ember::cuda::math {
+namespace ember::math {
 
 // ---- libm by overload: the C functions exist on the host (glibc) and on the device ----------
-EMBER_HD inline float m_exp(float x) { return expf(x); }
-EMBER_HD inline double m_exp(double x) { return exp(x); }
+// ember_exp and ember_erf are the names core/kernel_formulas.h calls (OpenCL has them as macros
+// over its overloaded builtins).
+EMBER_HD inline float ember_exp(float x) { return expf(x); }
+EMBER_HD inline double ember_exp(double x) { return exp(x); }
+EMBER_HD inline float ember_erf(float x) { return erff(x); }
+EMBER_HD inline double ember_erf(double x) { return erf(x); }
 EMBER_HD inline float m_log(float x) { return logf(x); }
 EMBER_HD inline double m_log(double x) { return log(x); }
 EMBER_HD inline float m_sqrt(float x) { return sqrtf(x); }
@@ -37,35 +45,40 @@ EMBER_HD inline bool m_isnan(A x) { return x != x; }
 template <class A>
 EMBER_HD inline A m_neg_inf() { return -static_cast<A>(INFINITY); }
 
-inline constexpr double kSqrt1_2 = 0.70710678118654752440;      // M_SQRT1_2
-inline constexpr double kInvSqrt2Pi = 0.3989422804014327;        // 1/sqrt(2*pi), as the CPU writes it
-
 // ---- activations (src/backends/cpu/elementwise.cpp) --------------------------------------
 
-/// Exact GELU x * Phi(x); computed in double like the CPU kernel, for float and double.
+/// max(v, 0), any arithmetic A.
+template <class A>
+EMBER_HD inline A relu(A v) {
+  return EMBER_RELU(A, v);
+}
+/// Exact GELU x * Phi(x); computed in double for float and double.
 template <class A>
 EMBER_HD inline A gelu(A v) {
-  return static_cast<A>(0.5 * v * (1.0 + erf(v * kSqrt1_2)));
+  const double x = v;
+  return static_cast<A>(EMBER_GELU(double, x));
 }
 /// grad * GELU'(x) = grad * (Phi(x) + x * phi(x)), in double.
 template <class A>
 EMBER_HD inline A gelu_backward(A g, A x) {
-  const double xd = x;
-  const double cdf = 0.5 * (1.0 + erf(xd * kSqrt1_2));
-  const double pdf = exp(-0.5 * xd * xd) * kInvSqrt2Pi;
-  return static_cast<A>(g * (cdf + xd * pdf));
+  const double gd = g, xd = x;
+  return static_cast<A>(EMBER_GELU_BACKWARD(double, gd, xd));
 }
+/// 1 / (1 + exp(-v)) in A (float or double).
 template <class A>
 EMBER_HD inline A sigmoid(A v) {
-  return A(1) / (A(1) + m_exp(-v));
+  return EMBER_SIGMOID(A, v);
 }
-/// Clamp to [lo, hi] (NaN bound = unbounded); a NaN input stays NaN.
+/// PyTorch's leaky_relu in A (float or double): v > 0 ? v : v * slope (slope rounded to A).
+template <class A>
+EMBER_HD inline A leaky_relu(A v, double slope) {
+  return EMBER_LEAKY_RELU(A, v, slope);
+}
+/// Clamp to [lo, hi] (NaN bound = unbounded), compared in double; a floating NaN input stays NaN.
 template <class A>
 EMBER_HD inline A clamp(A v, double lo, double hi, bool floating) {
   if (floating && m_isnan(static_cast<double>(v))) return v;
-  if (!m_isnan(lo) && static_cast<double>(v) < lo) return static_cast<A>(lo);
-  if (!m_isnan(hi) && static_cast<double>(v) > hi) return static_cast<A>(hi);
-  return v;
+  return EMBER_CLAMP(A, double, v, lo, hi, !m_isnan(lo), !m_isnan(hi));
 }
 /// maximum/minimum of the binary kernel: NaN if either operand is NaN.
 template <class A>
@@ -93,10 +106,10 @@ struct Lse {
 template <class A>
 EMBER_HD inline void lse_push(Lse<A>& r, A x) {
   if (x > r.m) {
-    r.s = r.s * m_exp(r.m - x) + A(1);
+    r.s = r.s * ember_exp(r.m - x) + A(1);
     r.m = x;
   } else if (r.m != m_neg_inf<A>() || m_isnan(x)) {
-    r.s += m_exp(x - r.m);
+    r.s += ember_exp(x - r.m);
   }
 }
 /// Merges two partial results (the order of merging changes the result only by rounding).
@@ -106,7 +119,7 @@ EMBER_HD inline Lse<A> lse_merge(Lse<A> a, Lse<A> b) {
   if (b.m == m_neg_inf<A>()) return Lse<A>{a.m, a.s + b.s};
   Lse<A> r;
   r.m = a.m > b.m ? a.m : b.m;
-  r.s = a.s * m_exp(a.m - r.m) + b.s * m_exp(b.m - r.m);
+  r.s = a.s * ember_exp(a.m - r.m) + b.s * ember_exp(b.m - r.m);
   return r;
 }
 /// The max to subtract: 0 for an all -inf row (exp(-inf - 0) = 0 rather than NaN), as the CPU.
@@ -124,7 +137,7 @@ EMBER_HD inline A lse_value(const Lse<A>& r) {
 /// scale*grad_i * (exp(x - lse) - ls/C - (1-ls)*[j == target]).
 template <class A>
 EMBER_HD inline A cross_entropy_grad(A x, A lse, A uniform, A keep, bool is_target, A gi) {
-  A p = m_exp(x - lse) - uniform - (is_target ? keep : A(0));
+  A p = ember_exp(x - lse) - uniform - (is_target ? keep : A(0));
   return p * gi;
 }
 
@@ -164,8 +177,8 @@ EMBER_HD inline void pool_covering(int64_t i, int64_t k, int64_t s, int64_t p, i
 }
 /// PyTorch's adaptive bin [floor(i*n/out), ceil((i+1)*n/out)).
 EMBER_HD inline void adaptive_bin(int64_t i, int64_t n, int64_t out, int64_t& lo, int64_t& hi) {
-  lo = (i * n) / out;
-  hi = ((i + 1) * n + out - 1) / out;
+  lo = EMBER_ADAPTIVE_BIN_LO(i, n, out);
+  hi = EMBER_ADAPTIVE_BIN_HI(i, n, out);
 }
 /// Adaptive bins [lo, hi) that contain input i (bins may overlap), clipped to [0, out).
 EMBER_HD inline void adaptive_covering(int64_t i, int64_t n, int64_t out, int64_t& lo, int64_t& hi) {
@@ -409,4 +422,4 @@ inline SgdScalars<T> sgd_scalars(double lr, double momentum, double dampening, d
   return s;
 }
 
-}  // namespace ember::cuda::math
+}  // namespace ember::math

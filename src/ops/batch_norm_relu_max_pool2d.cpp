@@ -18,7 +18,8 @@ using namespace norm_util;
 
 Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                                   const Tensor& weight, const Tensor& bias, double momentum, double eps) {
-  static const ops::KernelRef<kernels::BatchNormReluPoolForwardKernel> fwd_ref(kernels::kBatchNormReluPoolForward);
+  static const ops::KernelRef<kernels::BatchNormReluMaxPool2dForwardKernel> fwd_ref(
+      kernels::kBatchNormReluMaxPool2dForward);
   // Under autocast, a bfloat16 input (a conv's output) goes to the fused kernel as it is, which
   // computes in float32 as the autocast policy asks and returns the input gradient in bfloat16:
   // two full-size conversions fewer. Otherwise float32 under autocast, as batch_norm.
@@ -74,8 +75,8 @@ Tensor batch_norm_relu_max_pool2d(const Tensor& x, const Tensor& running_mean, c
   const bool need_x = wants_grad(x), need_w = wants_grad(weight), need_b = wants_grad(bias);
   autograd::record(op, {x, weight, bias}, {out},
                    [xc = xc.detach(), weight, bias, code, mean, rstd, need_x, need_w, need_b, cd, cl](const std::vector<Tensor>& g) {
-                     static const ops::KernelRef<kernels::BatchNormReluPoolBackwardKernel> bwd(
-                         kernels::kBatchNormReluPoolBackward);
+                     static const ops::KernelRef<kernels::BatchNormReluMaxPool2dBackwardKernel> bwd(
+                         kernels::kBatchNormReluMaxPool2dBackward);
                      const Device dev = xc.device();
                      const int64_t C = xc.size(1);
                      Tensor gc = cl ? to_channels_last(g[0].to(cd)) : g[0].to(cd).contiguous();

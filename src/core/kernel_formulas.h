@@ -1,0 +1,87 @@
+/* The one source of ember's per-element kernel maths and elementwise op list, written in the
+   common subset of C++ (host and CUDA) and OpenCL C, so every backend compiles the same text:
+   - C++ and CUDA include it through core/kernel_math.h (typed __host__ __device__ wrappers) and
+     core/kernels/elementwise.h (the op enums, names and dtype rules);
+   - OpenCL gets it inlined into every program: kernels/common.cl includes it and
+     cmake/embed_cl.cmake pastes quoted includes into the embedded source.
+   Only the preprocessor and expressions are shared (no templates, no overloads of our own):
+   each formula is an expression macro over a compute type R. The caller provides ember_exp and
+   ember_erf for R (kernel_math.h in C++; OpenCL's builtins, see common.cl).
+   Requires of callers: arguments are plain expressions without side effects (they may be
+   evaluated more than once). */
+#ifndef EMBER_CORE_KERNEL_FORMULAS_H
+#define EMBER_CORE_KERNEL_FORMULAS_H
+
+/* ---- elementwise ops: X(Enum, public name, dtype domain, result) -------------------------
+   The order is the numbering of kernels::UnaryOp / kernels::BinaryOp (and of the op codes the
+   OpenCL and CUDA kernels receive): append new ops at the end.
+   Domain: Any (every dtype), NotBool (every dtype but bool), Floating (float dtypes only).
+   Result: Same (the operands' dtype) or Bool. */
+#define EMBER_UNARY_OPS(X)                    \
+  X(Neg, "neg", NotBool, Same)                \
+  X(Exp, "exp", Floating, Same)               \
+  X(Log, "log", Floating, Same)               \
+  X(Sqrt, "sqrt", Floating, Same)             \
+  X(Abs, "abs", NotBool, Same)                \
+  X(Tanh, "tanh", Floating, Same)             \
+  X(Sigmoid, "sigmoid", Floating, Same)       \
+  X(Relu, "relu", Any, Same)                  \
+  X(Gelu, "gelu", Floating, Same)             \
+  X(Clamp, "clamp", Any, Same)                \
+  X(Sign, "sign", Any, Same)                  \
+  X(Square, "square", Any, Same)              \
+  X(Reciprocal, "reciprocal", Floating, Same) \
+  X(PowScalar, "pow", Floating, Same)         \
+  X(LogicalNot, "logical_not", Any, Bool)     \
+  X(LeakyRelu, "leaky_relu", Floating, Same)
+
+#define EMBER_BINARY_OPS(X)                          \
+  X(Add, "add", Any, Same)                           \
+  X(Sub, "sub", Any, Same)                           \
+  X(Mul, "mul", Any, Same)                           \
+  X(Div, "div", Any, Same)                           \
+  X(Pow, "pow", NotBool, Same)                       \
+  X(Maximum, "maximum", Any, Same)                   \
+  X(Minimum, "minimum", Any, Same)                   \
+  X(Eq, "eq", Any, Bool)                             \
+  X(Ne, "ne", Any, Bool)                             \
+  X(Lt, "lt", Any, Bool)                             \
+  X(Le, "le", Any, Bool)                             \
+  X(Gt, "gt", Any, Bool)                             \
+  X(Ge, "ge", Any, Bool)                             \
+  X(GeluBackward, "gelu_backward", Floating, Same)   \
+  X(ReluBackward, "relu_backward", Floating, Same)   \
+  X(LogicalAnd, "logical_and", Any, Bool)            \
+  X(LogicalOr, "logical_or", Any, Bool)
+
+/* ---- constants ---------------------------------------------------------------------------- */
+#define EMBER_SQRT1_2 0.70710678118654752440     /* 1/sqrt(2), M_SQRT1_2 */
+#define EMBER_INV_SQRT_2PI 0.3989422804014327    /* 1/sqrt(2*pi) */
+
+/* ---- activations, in compute type R ------------------------------------------------------- */
+/* NaN test that needs no library (x != x only for NaN). */
+#define EMBER_IS_NAN(x) ((x) != (x))
+/* max(x, 0). */
+#define EMBER_RELU(R, x) ((x) > (R)0 ? (x) : (R)0)
+/* PyTorch's leaky_relu: x if x > 0, else x * slope (a NaN x stays NaN). */
+#define EMBER_LEAKY_RELU(R, x, slope) ((x) > (R)0 ? (x) : (x) * (R)(slope))
+/* 1 / (1 + exp(-x)). */
+#define EMBER_SIGMOID(R, x) ((R)1 / ((R)1 + ember_exp(-(x))))
+/* Exact GELU x * Phi(x), Phi the normal CDF (PyTorch's approximate='none'). */
+#define EMBER_GELU(R, x) ((R)0.5 * (x) * ((R)1 + ember_erf((x) * (R)EMBER_SQRT1_2)))
+/* g * GELU'(x) = g * (Phi(x) + x * phi(x)). */
+#define EMBER_GELU_BACKWARD(R, g, x)                                     \
+  ((g) * ((R)0.5 * ((R)1 + ember_erf((x) * (R)EMBER_SQRT1_2)) +          \
+          (x) * (ember_exp((R)-0.5 * (x) * (x)) * (R)EMBER_INV_SQRT_2PI)))
+/* v clamped to [lo, hi] where has_lo / has_hi; compared in type C, bounds returned as R
+   (callers handle a NaN v first: floating NaN stays NaN). */
+#define EMBER_CLAMP(R, C, v, lo, hi, has_lo, has_hi) \
+  (((has_lo) && (C)(v) < (lo)) ? (R)(lo) : ((has_hi) && (C)(v) > (hi)) ? (R)(hi) : (v))
+
+/* ---- pooling ------------------------------------------------------------------------------ */
+/* PyTorch's adaptive bin i of n inputs into `out` bins: [floor(i*n/out), ceil((i+1)*n/out)).
+   Swapping n and out gives the bins that may cover input i (the gather form of the backward). */
+#define EMBER_ADAPTIVE_BIN_LO(i, n, out) (((i) * (n)) / (out))
+#define EMBER_ADAPTIVE_BIN_HI(i, n, out) ((((i) + 1) * (n) + (out) - 1) / (out))
+
+#endif /* EMBER_CORE_KERNEL_FORMULAS_H */
