@@ -287,8 +287,8 @@ void backward_kernel(const TensorArg& grad, const TensorArg& code, const TensorA
 }  // namespace
 
 void register_fused_kernels(KernelTable& t) {
-  t.set<kernels::BatchNormReluPoolForwardKernel>(kernels::kBatchNormReluPoolForward, forward_kernel);
-  t.set<kernels::BatchNormReluPoolBackwardKernel>(kernels::kBatchNormReluPoolBackward, backward_kernel);
+  t.set(kernels::kBatchNormReluPoolForward, forward_kernel);
+  t.set(kernels::kBatchNormReluPoolBackward, backward_kernel);
 }
 
 }  // namespace ember::cpu

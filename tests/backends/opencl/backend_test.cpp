@@ -11,8 +11,10 @@
 #include "backends/opencl/buffers.h"
 #include "core/backend.h"
 #include "core/fallback.h"
+#include "core/kernels/copy.h"
 #include "core/kernels/elementwise.h"
 #include "core/kernels/fused.h"
+#include "core/kernels/matmul.h"
 #include "ops/dispatch.h"
 #include "harness/op_harness.h"
 
@@ -100,7 +102,8 @@ TEST(OpenCLBackend, QueuedWorkCompletesInOrder) {
 
 TEST(OpenCLBackend, FallbackWarnsOnceNamingTheKernel) {
   // Integer division must raise on a zero divisor, which a device kernel cannot: the OpenCL
-  // binary kernel hands it to the CPU. (The ops never divide integers: div() is true division.)
+  // binary kernel declines it (its registered predicate) and the dispatcher runs it on the CPU.
+  // (The ops never divide integers: div() is true division.)
   Tensor a = arange(1.0, 9.0, 1.0, DType::Int64).to(kDev), b = full({8}, 2, TensorOptions(DType::Int64).with_device(kDev));
   Tensor q = zeros({8}, TensorOptions(DType::Int64).with_device(kDev));
   auto binary = ops::kernel<kernels::BinaryKernel>(kDev, kernels::kBinary);
@@ -117,6 +120,17 @@ TEST(OpenCLBackend, FallbackWarnsOnceNamingTheKernel) {
   // Division by zero still raises, as on the CPU.
   Tensor z = zeros({8}, TensorOptions(DType::Int64).with_device(kDev));
   EXPECT_EMBER_ERROR(binary(kernels::BinaryOp::Div, arg_of(a), arg_of(z), arg_of(q)), "division by zero");
+}
+
+TEST(OpenCLBackend, SupportsFollowsTheDevicesDtypes) {
+  // float64 only with cl_khr_fp64 (otherwise the dispatcher runs float64 calls on the CPU);
+  // 16-bit floats compute through float32; byte-moving kernels take every dtype.
+  const Backend& b = get_backend(kDev);
+  EXPECT_EQ(b.supports(kernels::kMatmul, kFloat64), cl_device().has_fp64());
+  EXPECT_EQ(b.supports(kernels::kBinary, kFloat32, kFloat64), cl_device().has_fp64());
+  EXPECT_TRUE(b.supports(kernels::kMatmul, kFloat32, kBFloat16, kFloat16));
+  EXPECT_TRUE(b.supports(kernels::kBinary, kInt64, kBool));  // integer division is declined per call
+  EXPECT_TRUE(b.supports(kernels::kFill, kFloat64));
 }
 
 TEST(OpenCLBackend, EveryCpuKernelHasAnOpenCLKernel) {
