@@ -42,14 +42,12 @@ class Stream {
 };
 
 /// What a backend's kernel table holds for one kernel, read by the dispatcher (ops/dispatch.h):
-/// the function, the operand dtypes it computes in, and an optional decline predicate.
+/// the function, the operand dtypes it cannot compute in, and an optional decline predicate.
 template <class Fn>
 struct KernelEntry {
   Fn* fn = nullptr;                  // nullptr: the backend lacks the kernel
   DTypeMask unsupported = 0;         // operand dtypes it cannot compute in (0 on the CPU)
   Decline<Fn>* decline = nullptr;    // see Decline in core/kernels/kernel_key.h
-  /// True when every call may go straight to fn (nothing to check).
-  bool unconditional() const { return fn != nullptr && unsupported == 0 && decline == nullptr; }
 };
 
 /// Maps each kernel (a KernelKey, core/kernels/kernel_key.h) to a backend's function of the
@@ -66,7 +64,11 @@ class KernelTable {
            Decline<Fn>* decline = nullptr) {
     const size_t s = key.slot();
     if (s >= slots_.size()) slots_.resize(s + 1);
-    slots_[s] = Slot{reinterpret_cast<void (*)()>(fn), kAllDTypes & ~dtypes, reinterpret_cast<void (*)()>(decline)};
+    Slot& e = slots_[s];
+    e.fn = reinterpret_cast<void (*)()>(fn);
+    e.unsupported = kAllDTypes & ~dtypes;
+    e.decline = reinterpret_cast<void (*)()>(decline);
+    e.direct = e.unsupported == 0 && decline == nullptr ? e.fn : nullptr;
   }
   /// The kernel of key, or nullptr when the backend lacks it (whatever it supports).
   template <class Fn>
@@ -80,6 +82,13 @@ class KernelTable {
     if (s >= slots_.size()) return {};
     const Slot& e = slots_[s];
     return {reinterpret_cast<Fn*>(e.fn), e.unsupported, reinterpret_cast<Decline<Fn>*>(e.decline)};
+  }
+  /// The kernel of key when every call may go straight to it (registered for every dtype,
+  /// without a decline predicate: every CPU kernel), else nullptr. The dispatcher's fast path.
+  template <class Fn>
+  Fn* direct(const KernelKey<Fn>& key) const {
+    const size_t s = key.slot();
+    return s < slots_.size() ? reinterpret_cast<Fn*>(slots_[s].direct) : nullptr;
   }
   /// Whether the kernel of key is registered and computes in every dtype of `dtypes`.
   template <class Fn>
@@ -95,6 +104,7 @@ class KernelTable {
     void (*fn)() = nullptr;  // a Fn* of the key's signature (checked at set())
     DTypeMask unsupported = 0;
     void (*decline)() = nullptr;
+    void (*direct)() = nullptr;  // fn when nothing needs checking, else nullptr
   };
   std::vector<Slot> slots_;
 };

@@ -27,42 +27,43 @@ class KernelCall;
 /// lacks it, lacks one of the operands' dtypes (KernelTable::set's dtype mask), or its decline
 /// predicate refuses the call; then the CPU backend's kernel runs on host copies of the
 /// operands, announced once per kernel and device by a warning saying why (core/fallback.h).
-/// A kernel registered without restrictions (every CPU kernel) costs one test more than a
-/// plain call. Call it like the kernel: `call(args...)`.
+/// A kernel registered without restrictions (every CPU kernel) is called directly. Call it like the kernel: `call(args...)`.
 template <class... Args>
 class KernelCall<void(Args...)> {
  public:
   using Fn = void(Args...);
-  KernelCall(const KernelEntry<Fn>& e, Backend& b, const KernelKey<Fn>& key) : e_(e), backend_(&b), key_(&key) {}
+  KernelCall(Backend& b, const KernelKey<Fn>& key) : direct_(b.kernels().direct(key)), backend_(&b), key_(&key) {}
   void operator()(Args... args) const {
-    if (e_.unconditional()) return e_.fn(args...);
+    if (direct_) return direct_(args...);  // nothing to check (every CPU kernel)
     checked_call(args...);
   }
   /// True when the device has its own kernel (for some dtypes at least).
-  bool native() const { return e_.fn != nullptr; }
+  bool native() const { return direct_ != nullptr || backend_->kernels().get(*key_) != nullptr; }
   /// True when the device runs its own kernel for operands of these dtypes.
   template <class... D>
   bool native(D... dtypes) const {
-    return e_.fn != nullptr && (e_.unsupported & (DTypeMask{0} | ... | dtype_bit(dtypes))) == 0;
+    return backend_->supports(*key_, dtypes...);
   }
 
  private:
-  void checked_call(Args... args) const {
+  // Out of line and cold, so the fast path above stays small where it is inlined.
+  [[gnu::noinline, gnu::cold]] void checked_call(Args... args) const {
+    const KernelEntry<Fn> e = backend_->kernels().entry(*key_);
     std::string reason;
     const char* why = nullptr;
-    if (e_.fn == nullptr) {
+    if (e.fn == nullptr) {
       why = "is not implemented";
-    } else if (const DTypeMask bad = (DTypeMask{0} | ... | detail::operand_dtypes(args)) & e_.unsupported) {
+    } else if (const DTypeMask bad = (DTypeMask{0} | ... | detail::operand_dtypes(args)) & e.unsupported) {
       reason = detail::unsupported_dtype_reason(bad);
       why = reason.c_str();
-    } else if (e_.decline != nullptr) {
-      why = e_.decline(args...);
+    } else if (e.decline != nullptr) {
+      why = e.decline(args...);
     }
-    if (why == nullptr) return e_.fn(args...);
+    if (why == nullptr) return e.fn(args...);
     fallback::warn_once(key_->slot(), backend_->device(), why);
     fallback::CpuFallback<Fn>::run(*backend_, *key_, args...);
   }
-  KernelEntry<Fn> e_;
+  Fn* direct_;
   Backend* backend_;
   const KernelKey<Fn>* key_;
 };
@@ -72,7 +73,7 @@ class KernelCall<void(Args...)> {
 /// is the key's: `ops::kernel(dev, kernels::kBinary)(op, a, b, out)`.
 template <class Fn>
 KernelCall<Fn> kernel(Backend& b, const KernelKey<Fn>& key) {
-  return KernelCall<Fn>(b.kernels().entry(key), b, key);
+  return KernelCall<Fn>(b, key);
 }
 /// Same on device d.
 template <class Fn>
