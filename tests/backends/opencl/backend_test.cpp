@@ -133,6 +133,33 @@ TEST(OpenCLBackend, SupportsFollowsTheDevicesDtypes) {
   EXPECT_TRUE(b.supports(kernels::kFill, kFloat64));
 }
 
+TEST(OpenCLBackend, Float64WithoutFp64RunsOnTheCpuWithOneWarning) {
+  // EMBER_OPENCL_FP64=0 makes opencl:0 a device without cl_khr_fp64, when set before the
+  // backend registers (ctest runs each test in its own process; run alone, it skips otherwise).
+  ::setenv("EMBER_OPENCL_FP64", "0", 1);
+  const bool fp64 = cl_device().has_fp64();
+  ::unsetenv("EMBER_OPENCL_FP64");
+  if (fp64) GTEST_SKIP() << "opencl:0 registered before EMBER_OPENCL_FP64=0 was set";
+  EXPECT_FALSE(get_backend(kDev).supports(kernels::kMatmul, kFloat64));
+  Tensor a = arange(0.0, 6.0, 1.0, kFloat64).reshape({2, 3}), b = arange(1.0, 7.0, 1.0, kFloat64).reshape({3, 2});
+  Tensor da = a.to(kDev), db = b.to(kDev);
+  uint64_t before = fallback::calls();
+  testing::internal::CaptureStderr();
+  Tensor c1 = matmul(da, db), c2 = matmul(db, da);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_GE(fallback::calls() - before, 2u);
+  EXPECT_ALLCLOSE(c1.to(Device("cpu")), matmul(a, b), 0, 0);
+  EXPECT_ALLCLOSE(c2.to(Device("cpu")), matmul(b, a), 0, 0);
+  EXPECT_NE(err.find("kernel 'matmul' is not implemented for float64 on opencl:0"), std::string::npos) << err;
+  EXPECT_EQ(err.find("kernel 'matmul'"), err.rfind("kernel 'matmul'")) << err;
+  // float32 still runs on the device.
+  Tensor fa = a.to(kFloat32).to(kDev), fb = b.to(kFloat32).to(kDev);
+  before = fallback::calls();
+  Tensor f = matmul(fa, fb);
+  EXPECT_EQ(fallback::calls(), before);
+  EXPECT_ALLCLOSE(f.to(Device("cpu")).to(kFloat64), matmul(a, b), 0, 1e-5);
+}
+
 TEST(OpenCLBackend, EveryCpuKernelHasAnOpenCLKernel) {
   std::vector<std::string> cpu = get_backend(Device("cpu")).kernels().names();
   std::vector<std::string> cl = get_backend(kDev).kernels().names();
