@@ -5,13 +5,14 @@
 #include <cstddef>
 #include <memory>
 #include <string>
-#include <typeinfo>
+#include <type_traits>
 #include <vector>
 
 #include "ember/device.h"
 #include "ember/dtype.h"
 #include "ember/device_info.h"
 #include "ember/error.h"
+#include "core/kernels/kernel_key.h"
 
 namespace ember {
 
@@ -40,47 +41,72 @@ class Stream {
   virtual void synchronize() = 0;
 };
 
-/// The process-wide slot of a kernel name: a small integer assigned on first use and never
-/// reused. Hot call sites resolve a name once (ops::KernelRef) and then look kernels up by
-/// index instead of hashing the name on every call. Thread-safe.
-size_t kernel_slot(const std::string& name);
-/// The name behind a slot returned by kernel_slot().
-std::string kernel_slot_name(size_t slot);
+/// What a backend's kernel table holds for one kernel, read by the dispatcher (ops/dispatch.h):
+/// the function, the operand dtypes it cannot compute in, and an optional decline predicate.
+template <class Fn>
+struct KernelEntry {
+  Fn* fn = nullptr;                  // nullptr: the backend lacks the kernel
+  DTypeMask unsupported = 0;         // operand dtypes it cannot compute in (0 on the CPU)
+  Decline<Fn>* decline = nullptr;    // see Decline in core/kernels/kernel_key.h
+};
 
-/// Maps a kernel name to a function of a fixed signature. Each op family declares its
-/// signatures in src/core/kernels/<family>.h; a backend fills in the ones it implements.
-/// Entries live in a vector indexed by kernel_slot(name). Filled at registration, read-only after.
+/// Maps each kernel (a KernelKey, core/kernels/kernel_key.h) to a backend's function of the
+/// key's signature, with what the backend supports of it. Each op family declares its keys in
+/// src/core/kernels/<family>.h; a backend fills in the ones it implements. Entries live in a
+/// vector indexed by the key's slot. Filled at registration, read-only after.
 class KernelTable {
  public:
+  /// Registers fn for key. dtypes: the operand dtypes fn computes in (an operand of another
+  /// dtype sends the call to the CPU fallback); decline: see Decline. The signature comes from
+  /// the key: a function of another type does not compile.
   template <class Fn>
-  void set(const std::string& name, Fn* fn) {
-    const size_t s = kernel_slot(name);
+  void set(const KernelKey<Fn>& key, std::type_identity_t<Fn>* fn, DTypeMask dtypes = kAllDTypes,
+           Decline<Fn>* decline = nullptr) {
+    const size_t s = key.slot();
     if (s >= slots_.size()) slots_.resize(s + 1);
-    slots_[s] = Entry{&typeid(Fn), reinterpret_cast<void (*)()>(fn)};
+    Slot& e = slots_[s];
+    e.fn = reinterpret_cast<void (*)()>(fn);
+    e.unsupported = kAllDTypes & ~dtypes;
+    e.decline = reinterpret_cast<void (*)()>(decline);
+    e.direct = e.unsupported == 0 && decline == nullptr ? e.fn : nullptr;
   }
-  /// nullptr when the backend lacks the kernel. Throws if registered with another signature.
+  /// The kernel of key, or nullptr when the backend lacks it (whatever it supports).
   template <class Fn>
-  Fn* find(const std::string& name) const {
-    return find<Fn>(kernel_slot(name));
+  Fn* get(const KernelKey<Fn>& key) const {
+    return entry(key).fn;
   }
-  /// Same, by slot (see kernel_slot()).
+  /// The full entry of key (all empty when the backend lacks it).
   template <class Fn>
-  Fn* find(size_t slot) const {
-    if (slot >= slots_.size() || slots_[slot].fn == nullptr) return nullptr;
-    const Entry& e = slots_[slot];
-    EMBER_CHECK(*e.type == typeid(Fn), "kernel '", kernel_slot_name(slot),
-                "' was registered with a different signature");
-    return reinterpret_cast<Fn*>(e.fn);
+  KernelEntry<Fn> entry(const KernelKey<Fn>& key) const {
+    const size_t s = key.slot();
+    if (s >= slots_.size()) return {};
+    const Slot& e = slots_[s];
+    return {reinterpret_cast<Fn*>(e.fn), e.unsupported, reinterpret_cast<Decline<Fn>*>(e.decline)};
+  }
+  /// The kernel of key when every call may go straight to it (registered for every dtype,
+  /// without a decline predicate: every CPU kernel), else nullptr. The dispatcher's fast path.
+  template <class Fn>
+  Fn* direct(const KernelKey<Fn>& key) const {
+    const size_t s = key.slot();
+    return s < slots_.size() ? reinterpret_cast<Fn*>(slots_[s].direct) : nullptr;
+  }
+  /// Whether the kernel of key is registered and computes in every dtype of `dtypes`.
+  template <class Fn>
+  bool supports(const KernelKey<Fn>& key, DTypeMask dtypes) const {
+    const size_t s = key.slot();
+    return s < slots_.size() && slots_[s].fn != nullptr && (slots_[s].unsupported & dtypes) == 0;
   }
   /// Names of the registered kernels, sorted.
   std::vector<std::string> names() const;
 
  private:
-  struct Entry {
-    const std::type_info* type = nullptr;
-    void (*fn)() = nullptr;
+  struct Slot {
+    void (*fn)() = nullptr;  // a Fn* of the key's signature (checked at set())
+    DTypeMask unsupported = 0;
+    void (*decline)() = nullptr;
+    void (*direct)() = nullptr;  // fn when nothing needs checking, else nullptr
   };
-  std::vector<Entry> slots_;
+  std::vector<Slot> slots_;
 };
 
 class Backend {
@@ -91,6 +117,14 @@ class Backend {
   virtual BufferAllocator& buffers() = 0;
   virtual Stream& stream() = 0;
   KernelTable& kernels() { return kernels_; }
+  const KernelTable& kernels() const { return kernels_; }
+  /// Whether this backend runs the kernel of key itself for operands of these dtypes (as
+  /// ggml's supports_op); otherwise the dispatcher runs it on the CPU (core/fallback.h).
+  /// Cheap: a bit test against the mask the backend registered.
+  template <class Fn, class... D>
+  bool supports(const KernelKey<Fn>& key, D... dtypes) const {
+    return kernels_.supports(key, (DTypeMask{0} | ... | dtype_bit(dtypes)));
+  }
   /// Whether this backend's conv2d and fused batch-norm kernels take channels-last activations
   /// (core/memory_format.h) as well as contiguous NCHW ones. Default: NCHW only.
   virtual bool takes_channels_last() const { return false; }

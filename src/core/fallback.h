@@ -53,15 +53,14 @@ void warn_once(size_t slot, const Device& d, const char* why);
 template <class Fn>
 struct CpuFallback;
 
-/// CpuFallback<Fn>::run(dev, slot, args...): runs the CPU backend's kernel of slot on host
+/// CpuFallback<Fn>::run(dev, key, args...): runs the CPU backend's kernel of key on host
 /// copies of args (operands on dev) and writes the changed operands back to dev.
 template <class... Args>
 struct CpuFallback<void(Args...)> {
-  static void run(Backend& dev, size_t slot, Args... args) {
-    using Fn = void(Args...);
-    Fn* cpu = get_backend(Device()).kernels().template find<Fn>(slot);
-    EMBER_CHECK(cpu != nullptr, "kernel '", kernel_slot_name(slot), "' is implemented neither on ",
-                dev.device().str(), " nor on the CPU");
+  static void run(Backend& dev, const KernelKey<void(Args...)>& key, Args... args) {
+    auto* cpu = get_backend(Device()).kernels().get(key);
+    EMBER_CHECK(cpu != nullptr, "kernel '", key.name(), "' is implemented neither on ", dev.device().str(),
+                " nor on the CPU");
     count_call();
     Staging s(dev);
     cpu(s.stage(args)...);

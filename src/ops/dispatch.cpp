@@ -1,7 +1,15 @@
-// Common operand checks for ops.
+// Common operand checks for ops, and the wording of the dispatcher's dtype fallback warning.
 #include "ops/dispatch.h"
 
 namespace ember::ops {
+
+namespace detail {
+std::string unsupported_dtype_reason(DTypeMask bad) {
+  unsigned t = 0;
+  while (!(bad & dtype_bit(static_cast<DType>(t)))) ++t;
+  return std::string("is not implemented for ") + dtype_name(static_cast<DType>(t));
+}
+}  // namespace detail
 
 void check_defined(const char* op, const char* what, const Tensor& t) {
   EMBER_CHECK(t.defined(), op, ": ", what, " is an undefined tensor");

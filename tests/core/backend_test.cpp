@@ -1,12 +1,17 @@
 // Backend interface tests: a fake device whose buffers are opaque handles (not host pointers)
 // proves that core moves data only through the BufferAllocator and finds kernels only through
-// the kernel table; a kernel the device lacks runs on the CPU with a one-time warning.
+// the kernel table; a kernel the device lacks, or lacks for an operand's dtype, or declines,
+// runs on the CPU with a one-time warning; kernel keys type registration and lookup.
 #include <cstring>
 
+#include <type_traits>
+
 #include "core/backend.h"
+#include "core/fallback.h"
 #include "core/kernels/copy.h"
 #include "core/kernels/elementwise.h"
 #include "harness/op_harness.h"
+#include "ops/dispatch.h"
 
 using namespace ember;
 using namespace ember::test;
@@ -54,10 +59,26 @@ TensorArg host_view(const TensorArg& a) {
   return h;
 }
 void fake_copy(const TensorArg& s, const TensorArg& d) {
-  get_backend(Device("cpu")).kernels().find<kernels::CopyKernel>(kernels::kCopy)(host_view(s), host_view(d));
+  get_backend(Device("cpu")).kernels().get(kernels::kCopy)(host_view(s), host_view(d));
 }
 void fake_fill(const TensorArg& d, double v) {
-  get_backend(Device("cpu")).kernels().find<kernels::FillKernel>(kernels::kFill)(host_view(d), v);
+  get_backend(Device("cpu")).kernels().get(kernels::kFill)(host_view(d), v);
+}
+
+// A unary kernel computing in every dtype but float64 (as OpenCL without cl_khr_fp64), and a
+// where kernel that declines int32 operands (as OpenCL declines integer division).
+int* g_unary_calls = nullptr;
+int* g_where_calls = nullptr;
+void fake_unary(kernels::UnaryOp op, const TensorArg& in, const TensorArg& out, double p0, double p1) {
+  ++*g_unary_calls;
+  get_backend(Device("cpu")).kernels().get(kernels::kUnary)(op, host_view(in), host_view(out), p0, p1);
+}
+void fake_where(const TensorArg& c, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
+  ++*g_where_calls;
+  get_backend(Device("cpu")).kernels().get(kernels::kWhere)(host_view(c), host_view(a), host_view(b), host_view(out));
+}
+const char* declines_int32(const TensorArg&, const TensorArg& a, const TensorArg&, const TensorArg&) {
+  return a.dtype == kInt32 ? "declines int32 (test)" : nullptr;
 }
 
 class FakeBackend : public Backend {
@@ -74,13 +95,18 @@ class FakeBackend : public Backend {
   Stream& stream() override { return stream_; }
   FakeAllocator alloc;
   NoStream stream_;
+  int unary_calls = 0, where_calls = 0;
 };
 
 FakeBackend& fake() {
   static FakeBackend* b = [] {
     auto p = std::make_unique<FakeBackend>();
-    p->kernels().set<kernels::CopyKernel>(kernels::kCopy, fake_copy);
-    p->kernels().set<kernels::FillKernel>(kernels::kFill, fake_fill);
+    p->kernels().set(kernels::kCopy, fake_copy);
+    p->kernels().set(kernels::kFill, fake_fill);
+    p->kernels().set(kernels::kUnary, fake_unary, all_dtypes_but(kFloat64));
+    p->kernels().set(kernels::kWhere, fake_where, kAllDTypes, declines_int32);
+    g_unary_calls = &p->unary_calls;
+    g_where_calls = &p->where_calls;
     FakeBackend* raw = p.get();
     register_backend(std::move(p));
     return raw;
@@ -152,9 +178,85 @@ TEST(Backend, RegistryListsDevicesCpuFirst) {
   EXPECT_TRUE(found);
 }
 
-TEST(Backend, KernelTableChecksSignatures) {
+// Typed keys: the signature comes from the key, so registering or looking up a kernel with
+// another signature does not compile (checked here as concepts, since a compile-failure test
+// would need its own CMake target).
+template <class Key, class F>
+concept Registrable = requires(KernelTable t, Key& key, F* f) { t.set(key, f); };
+template <class Key, class F>
+concept CallableAs = requires(Key& key) { ops::kernel<F>(std::declval<const Device&>(), key); };
+static_assert(Registrable<decltype(kernels::kCopy), kernels::CopyKernel>);
+static_assert(!Registrable<decltype(kernels::kCopy), kernels::FillKernel>);
+static_assert(!Registrable<decltype(kernels::kUnary), kernels::BinaryKernel>);
+static_assert(std::is_same_v<decltype(KernelTable().get(kernels::kFill)), kernels::FillKernel*>);
+static_assert(CallableAs<decltype(kernels::kBinary), kernels::BinaryKernel>);
+static_assert(!CallableAs<decltype(kernels::kBinary), kernels::UnaryKernel>);
+
+TEST(Backend, KernelTableIsTypedByKey) {
   KernelTable t;
-  t.set<kernels::FillKernel>("fill", fake_fill);
-  EXPECT_EQ(t.find<kernels::CopyKernel>("nothing"), nullptr);
-  EXPECT_EMBER_ERROR(t.find<kernels::CopyKernel>("fill"), "fill", "different signature");
+  EXPECT_EQ(t.get(kernels::kCopy), nullptr);
+  t.set(kernels::kFill, fake_fill);
+  EXPECT_EQ(t.get(kernels::kFill), &fake_fill);
+  EXPECT_EQ(t.get(kernels::kCopy), nullptr);
+  EXPECT_EQ(t.names(), std::vector<std::string>{"fill"});
+}
+
+TEST(Backend, SupportsAnswersFromTheRegisteredDtypes) {
+  FakeBackend& f = fake();
+  EXPECT_TRUE(f.supports(kernels::kUnary, kFloat32));
+  EXPECT_TRUE(f.supports(kernels::kUnary, kFloat32, kInt64, kBFloat16));
+  EXPECT_FALSE(f.supports(kernels::kUnary, kFloat64));
+  EXPECT_FALSE(f.supports(kernels::kUnary, kFloat32, kFloat64));
+  EXPECT_TRUE(f.supports(kernels::kCopy, kFloat64));     // registered for every dtype
+  EXPECT_FALSE(f.supports(kernels::kBinary, kFloat32));  // not registered
+  const Backend& cpu = get_backend(Device("cpu"));
+  for (DType t : {kBool, kUInt8, kInt32, kInt64, kFloat16, kBFloat16, kFloat32, kFloat64})
+    EXPECT_TRUE(cpu.supports(kernels::kBinary, t)) << dtype_name(t);
+}
+
+TEST(Backend, DispatcherFallsBackForAnUnsupportedDtypeWithOneWarning) {
+  FakeBackend& f = fake();
+  const Device fd("opencl:9");
+  // float32: the device's own unary kernel, no fallback, no warning.
+  Tensor x32 = from_vector(std::vector<float>{1, -2, 3}, {3});
+  uint64_t before = fallback::calls();
+  testing::internal::CaptureStderr();
+  Tensor y32 = neg(x32.to(fd));
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(fallback::calls(), before);
+  EXPECT_EQ(err.find("kernel 'unary'"), std::string::npos) << err;
+  EXPECT_ALLCLOSE(y32.to(Device("cpu")), neg(x32), 0, 0);
+  EXPECT_GT(f.unary_calls, 0);
+  // float64, which the fake device does not compute in: the CPU's kernel, one warning.
+  const int native = f.unary_calls;
+  Tensor x64 = x32.to(kFloat64), d64 = x64.to(fd);
+  before = fallback::calls();
+  testing::internal::CaptureStderr();
+  Tensor a = neg(d64), b = exp(d64);
+  err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(f.unary_calls, native);
+  EXPECT_EQ(fallback::calls() - before, 2u);
+  EXPECT_ALLCLOSE(a.to(Device("cpu")), neg(x64), 0, 0);
+  EXPECT_ALLCLOSE(b.to(Device("cpu")), exp(x64), 0, 0);
+  EXPECT_NE(err.find("kernel 'unary' is not implemented for float64 on opencl:9"), std::string::npos) << err;
+  EXPECT_EQ(err.find("kernel 'unary'"), err.rfind("kernel 'unary'")) << err;
+}
+
+TEST(Backend, DispatcherFallsBackWhenTheBackendDeclinesACall) {
+  FakeBackend& f = fake();
+  const Device fd("opencl:9");
+  Tensor c = from_vector(std::vector<int64_t>{1, 0}, {2}).to(kBool);
+  Tensor x = from_vector(std::vector<int64_t>{1, 2}, {2}).to(kInt32), y = from_vector(std::vector<int64_t>{3, 4}, {2}).to(kInt32);
+  const int native = f.where_calls;
+  const uint64_t before = fallback::calls();
+  testing::internal::CaptureStderr();
+  Tensor w = where(c.to(fd), x.to(fd), y.to(fd));  // int32: declined by the fake kernel
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(f.where_calls, native);
+  EXPECT_EQ(fallback::calls() - before, 1u);
+  EXPECT_EQ(w.to(Device("cpu")).to_vector<int32_t>(), (std::vector<int32_t>{1, 4}));
+  EXPECT_NE(err.find("kernel 'where' declines int32 (test) on opencl:9"), std::string::npos) << err;
+  Tensor wf = where(c.to(fd), x.to(kFloat32).to(fd), y.to(kFloat32).to(fd));  // accepted
+  EXPECT_EQ(f.where_calls, native + 1);
+  EXPECT_EQ(wf.to(Device("cpu")).to_vector<float>(), (std::vector<float>{1, 4}));
 }

@@ -83,9 +83,9 @@ TEST(ChannelsLast, ConvKernelsTakeEveryLayoutMix) {
   // (backward data) and grad_out / x (backward weights) NCHW or NHWC, match the all-NCHW
   // results: float32 through oneDNN and the reference loops, float64 through the reference loops.
   auto& table = get_backend(Device()).kernels();
-  auto* fwd = table.find<kernels::Conv2dForwardKernel>(kernels::kConv2dForward);
-  auto* bwd_in = table.find<kernels::Conv2dBackwardInputKernel>(kernels::kConv2dBackwardInput);
-  auto* bwd_w = table.find<kernels::Conv2dBackwardWeightKernel>(kernels::kConv2dBackwardWeight);
+  auto* fwd = table.get(kernels::kConv2dForward);
+  auto* bwd_in = table.get(kernels::kConv2dBackwardInput);
+  auto* bwd_w = table.get(kernels::kConv2dBackwardWeight);
   ASSERT_TRUE(fwd && bwd_in && bwd_w);
   kernels::Conv2dGeometry g;
   g.padding = {1, 0};

@@ -29,7 +29,7 @@ Tensor run_kernel(const Tensor& a, const Tensor& b, const Tensor& c0, const Tens
   cpu::set_fast_paths_enabled(fast);
   Tensor c = c0.clone();
   TensorArg ba = bias ? arg_of(*bias) : TensorArg{};
-  auto* k = get_backend(Device("cpu")).kernels().find<kernels::MatmulKernel>(kernels::kMatmul);
+  auto* k = get_backend(Device("cpu")).kernels().get(kernels::kMatmul);
   k(arg_of(a), arg_of(b), arg_of(c), bias ? &ba : nullptr, alpha, beta);
   cpu::set_fast_paths_enabled(true);
   return c;

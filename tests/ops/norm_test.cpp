@@ -325,7 +325,7 @@ TEST(Dropout, CpuKernelDrawsTheDocumentedStream) {
   // stream every backend draws) and multiplied in the input's dtype, as the host-mask path
   // does: equal bit for bit, for each floating dtype, an odd element count (the last
   // element takes a low half alone), a non-contiguous input (row-major order) and the backward.
-  ASSERT_TRUE(get_backend(Device()).kernels().find<kernels::DropoutKernel>(kernels::kDropout));
+  ASSERT_TRUE(get_backend(Device()).kernels().get(kernels::kDropout));
   const double p = 0.3, scale = 1 / (1 - p);
   const uint64_t threshold = static_cast<uint64_t>(std::ceil(p * 4294967296.0));
   for (DType dt : {kFloat32, kFloat64, kBFloat16, kFloat16})

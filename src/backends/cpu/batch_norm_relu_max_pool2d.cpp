@@ -287,8 +287,8 @@ void backward_kernel(const TensorArg& grad, const TensorArg& code, const TensorA
 }  // namespace
 
 void register_fused_kernels(KernelTable& t) {
-  t.set<kernels::BatchNormReluMaxPool2dForwardKernel>(kernels::kBatchNormReluMaxPool2dForward, forward_kernel);
-  t.set<kernels::BatchNormReluMaxPool2dBackwardKernel>(kernels::kBatchNormReluMaxPool2dBackward, backward_kernel);
+  t.set(kernels::kBatchNormReluMaxPool2dForward, forward_kernel);
+  t.set(kernels::kBatchNormReluMaxPool2dBackward, backward_kernel);
 }
 
 }  // namespace ember::cpu

@@ -58,8 +58,8 @@ void grad_scale(const TensorArg& x, double c) {
 }  // namespace
 
 void register_clip_kernels(KernelTable& t) {
-  t.set<kernels::GradNormKernel>(kernels::kGradNorm, grad_norm);
-  t.set<kernels::GradScaleKernel>(kernels::kGradScale, grad_scale);
+  t.set(kernels::kGradNorm, grad_norm);
+  t.set(kernels::kGradScale, grad_scale);
 }
 
 }  // namespace ember::cpu

@@ -178,9 +178,9 @@ void conv2d_backward_weight(const TensorArg& go, const TensorArg& x, const Tenso
 }  // namespace
 
 void register_conv_kernels(KernelTable& t) {
-  t.set<kernels::Conv2dForwardKernel>(kernels::kConv2dForward, conv2d_forward);
-  t.set<kernels::Conv2dBackwardInputKernel>(kernels::kConv2dBackwardInput, conv2d_backward_input);
-  t.set<kernels::Conv2dBackwardWeightKernel>(kernels::kConv2dBackwardWeight, conv2d_backward_weight);
+  t.set(kernels::kConv2dForward, conv2d_forward);
+  t.set(kernels::kConv2dBackwardInput, conv2d_backward_input);
+  t.set(kernels::kConv2dBackwardWeight, conv2d_backward_weight);
 }
 
 }  // namespace ember::cpu

@@ -148,8 +148,8 @@ void fill_kernel(const TensorArg& dst, double value) {
 }  // namespace
 
 void register_copy_kernels(KernelTable& t) {
-  t.set<kernels::CopyKernel>(kernels::kCopy, copy_kernel);
-  t.set<kernels::FillKernel>(kernels::kFill, fill_kernel);
+  t.set(kernels::kCopy, copy_kernel);
+  t.set(kernels::kFill, fill_kernel);
 }
 
 }  // namespace ember::cpu

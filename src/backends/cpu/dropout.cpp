@@ -53,6 +53,6 @@ void dropout_kernel(const TensorArg& x, const TensorArg& out, uint64_t seed, uin
 
 }  // namespace
 
-void register_dropout_kernels(KernelTable& t) { t.set<kernels::DropoutKernel>(kernels::kDropout, dropout_kernel); }
+void register_dropout_kernels(KernelTable& t) { t.set(kernels::kDropout, dropout_kernel); }
 
 }  // namespace ember::cpu

@@ -154,9 +154,9 @@ void where_kernel(const TensorArg& cond, const TensorArg& a, const TensorArg& b,
 }  // namespace
 
 void register_elementwise_kernels(KernelTable& t) {
-  t.set<kernels::UnaryKernel>(kernels::kUnary, unary_kernel);
-  t.set<kernels::BinaryKernel>(kernels::kBinary, binary_kernel);
-  t.set<kernels::WhereKernel>(kernels::kWhere, where_kernel);
+  t.set(kernels::kUnary, unary_kernel);
+  t.set(kernels::kBinary, binary_kernel);
+  t.set(kernels::kWhere, where_kernel);
 }
 
 }  // namespace ember::cpu

@@ -158,10 +158,10 @@ void scatter_add_kernel(const TensorArg& src, int64_t d, const TensorArg& index,
 }  // namespace
 
 void register_index_kernels(KernelTable& t) {
-  t.set<kernels::IndexSelectKernel>(kernels::kIndexSelect, index_select_kernel);
-  t.set<kernels::IndexAddKernel>(kernels::kIndexAdd, index_add_kernel);
-  t.set<kernels::GatherKernel>(kernels::kGather, gather_kernel);
-  t.set<kernels::ScatterAddKernel>(kernels::kScatterAdd, scatter_add_kernel);
+  t.set(kernels::kIndexSelect, index_select_kernel);
+  t.set(kernels::kIndexAdd, index_add_kernel);
+  t.set(kernels::kGather, gather_kernel);
+  t.set(kernels::kScatterAdd, scatter_add_kernel);
 }
 
 }  // namespace ember::cpu

@@ -99,6 +99,6 @@ void matmul_kernel(const TensorArg& a, const TensorArg& b, const TensorArg& c, c
 
 }  // namespace
 
-void register_matmul_kernels(KernelTable& t) { t.set<kernels::MatmulKernel>(kernels::kMatmul, matmul_kernel); }
+void register_matmul_kernels(KernelTable& t) { t.set(kernels::kMatmul, matmul_kernel); }
 
 }  // namespace ember::cpu

@@ -258,12 +258,12 @@ void ln_backward_kernel(const TensorArg& g, const TensorArg& x, const TensorArg&
 }  // namespace
 
 void register_norm_kernels(KernelTable& t) {
-  t.set<kernels::BatchNormStatsKernel>(kernels::kBatchNormStats, bn_stats_kernel);
-  t.set<kernels::BatchNormApplyKernel>(kernels::kBatchNormApply, bn_apply_kernel);
-  t.set<kernels::BatchNormForwardKernel>(kernels::kBatchNormForward, bn_forward_kernel);
-  t.set<kernels::BatchNormBackwardKernel>(kernels::kBatchNormBackward, bn_backward_kernel);
-  t.set<kernels::LayerNormForwardKernel>(kernels::kLayerNormForward, ln_forward_kernel);
-  t.set<kernels::LayerNormBackwardKernel>(kernels::kLayerNormBackward, ln_backward_kernel);
+  t.set(kernels::kBatchNormStats, bn_stats_kernel);
+  t.set(kernels::kBatchNormApply, bn_apply_kernel);
+  t.set(kernels::kBatchNormForward, bn_forward_kernel);
+  t.set(kernels::kBatchNormBackward, bn_backward_kernel);
+  t.set(kernels::kLayerNormForward, ln_forward_kernel);
+  t.set(kernels::kLayerNormBackward, ln_backward_kernel);
 }
 
 }  // namespace ember::cpu

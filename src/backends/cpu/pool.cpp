@@ -388,12 +388,12 @@ void adaptive_avg_pool2d_backward(const TensorArg& go, const TensorArg& gx) {
 }  // namespace
 
 void register_pool_kernels(KernelTable& t) {
-  t.set<kernels::MaxPool2dForwardKernel>(kernels::kMaxPool2dForward, max_pool2d_forward);
-  t.set<kernels::MaxPool2dBackwardKernel>(kernels::kMaxPool2dBackward, max_pool2d_backward);
-  t.set<kernels::AvgPool2dForwardKernel>(kernels::kAvgPool2dForward, avg_pool2d_forward);
-  t.set<kernels::AvgPool2dBackwardKernel>(kernels::kAvgPool2dBackward, avg_pool2d_backward);
-  t.set<kernels::AdaptiveAvgPool2dForwardKernel>(kernels::kAdaptiveAvgPool2dForward, adaptive_avg_pool2d_forward);
-  t.set<kernels::AdaptiveAvgPool2dBackwardKernel>(kernels::kAdaptiveAvgPool2dBackward, adaptive_avg_pool2d_backward);
+  t.set(kernels::kMaxPool2dForward, max_pool2d_forward);
+  t.set(kernels::kMaxPool2dBackward, max_pool2d_backward);
+  t.set(kernels::kAvgPool2dForward, avg_pool2d_forward);
+  t.set(kernels::kAvgPool2dBackward, avg_pool2d_backward);
+  t.set(kernels::kAdaptiveAvgPool2dForward, adaptive_avg_pool2d_forward);
+  t.set(kernels::kAdaptiveAvgPool2dBackward, adaptive_avg_pool2d_backward);
 }
 
 }  // namespace ember::cpu

@@ -93,6 +93,6 @@ void reduce_kernel(ReduceOp op, const TensorArg& in, int64_t n_reduced, const Te
 
 }  // namespace
 
-void register_reduce_kernels(KernelTable& t) { t.set<kernels::ReduceKernel>(kernels::kReduce, reduce_kernel); }
+void register_reduce_kernels(KernelTable& t) { t.set(kernels::kReduce, reduce_kernel); }
 
 }  // namespace ember::cpu

@@ -228,12 +228,12 @@ void nll_backward_kernel(const TensorArg& t, const TensorArg& g, double scale, c
 }  // namespace
 
 void register_softmax_kernels(KernelTable& t) {
-  t.set<kernels::SoftmaxKernel>(kernels::kSoftmax, softmax_kernel);
-  t.set<kernels::SoftmaxBackwardKernel>(kernels::kSoftmaxBackward, softmax_backward_kernel);
-  t.set<kernels::CrossEntropyForwardKernel>(kernels::kCrossEntropyForward, cross_entropy_forward_kernel);
-  t.set<kernels::CrossEntropyBackwardKernel>(kernels::kCrossEntropyBackward, cross_entropy_backward_kernel);
-  t.set<kernels::NllForwardKernel>(kernels::kNllForward, nll_forward_kernel);
-  t.set<kernels::NllBackwardKernel>(kernels::kNllBackward, nll_backward_kernel);
+  t.set(kernels::kSoftmax, softmax_kernel);
+  t.set(kernels::kSoftmaxBackward, softmax_backward_kernel);
+  t.set(kernels::kCrossEntropyForward, cross_entropy_forward_kernel);
+  t.set(kernels::kCrossEntropyBackward, cross_entropy_backward_kernel);
+  t.set(kernels::kNllForward, nll_forward_kernel);
+  t.set(kernels::kNllBackward, nll_backward_kernel);
 }
 
 }  // namespace ember::cpu

@@ -158,8 +158,8 @@ void fill_tensor(const TensorArg& dst, double value) {
 }
 
 void register_copy_kernels(KernelTable& t) {
-  t.set<kernels::CopyKernel>(kernels::kCopy, copy_kernel);
-  t.set<kernels::FillKernel>(kernels::kFill, fill_kernel);
+  t.set(kernels::kCopy, copy_kernel);
+  t.set(kernels::kFill, fill_kernel);
 }
 
 }  // namespace ember::cuda

@@ -177,9 +177,9 @@ void where(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const 
 }
 
 void register_elementwise_kernels(KernelTable& t) {
-  t.set<kernels::UnaryKernel>(kernels::kUnary, unary);
-  t.set<kernels::BinaryKernel>(kernels::kBinary, binary);
-  t.set<kernels::WhereKernel>(kernels::kWhere, where);
+  t.set(kernels::kUnary, unary);
+  t.set(kernels::kBinary, binary);
+  t.set(kernels::kWhere, where);
 }
 
 }  // namespace ember::cuda

@@ -109,10 +109,10 @@ void index_add(const TensorArg& src, int64_t d, const TensorArg& index, const Te
 }
 
 void register_index_kernels(KernelTable& t) {
-  t.set<kernels::IndexSelectKernel>(kernels::kIndexSelect, index_select);
-  t.set<kernels::IndexAddKernel>(kernels::kIndexAdd, index_add);
-  t.set<kernels::GatherKernel>(kernels::kGather, gather);
-  t.set<kernels::ScatterAddKernel>(kernels::kScatterAdd, scatter_add);
+  t.set(kernels::kIndexSelect, index_select);
+  t.set(kernels::kIndexAdd, index_add);
+  t.set(kernels::kGather, gather);
+  t.set(kernels::kScatterAdd, scatter_add);
 }
 
 }  // namespace ember::cuda

@@ -195,6 +195,6 @@ void matmul(const TensorArg& a, const TensorArg& b, const TensorArg& c, const Te
   if (oc.scratch) copy_tensor(oc.arg, c);
 }
 
-void register_matmul_kernels(KernelTable& t) { t.set<kernels::MatmulKernel>(kernels::kMatmul, matmul); }
+void register_matmul_kernels(KernelTable& t) { t.set(kernels::kMatmul, matmul); }
 
 }  // namespace ember::cuda

@@ -300,12 +300,12 @@ void layer_norm_backward(const TensorArg& grad, const TensorArg& x, const Tensor
 }
 
 void register_norm_kernels(KernelTable& t) {
-  t.set<kernels::BatchNormStatsKernel>(kernels::kBatchNormStats, batch_norm_stats);
-  t.set<kernels::BatchNormApplyKernel>(kernels::kBatchNormApply, batch_norm_apply);
-  t.set<kernels::BatchNormForwardKernel>(kernels::kBatchNormForward, batch_norm_forward);
-  t.set<kernels::BatchNormBackwardKernel>(kernels::kBatchNormBackward, batch_norm_backward);
-  t.set<kernels::LayerNormForwardKernel>(kernels::kLayerNormForward, layer_norm_forward);
-  t.set<kernels::LayerNormBackwardKernel>(kernels::kLayerNormBackward, layer_norm_backward);
+  t.set(kernels::kBatchNormStats, batch_norm_stats);
+  t.set(kernels::kBatchNormApply, batch_norm_apply);
+  t.set(kernels::kBatchNormForward, batch_norm_forward);
+  t.set(kernels::kBatchNormBackward, batch_norm_backward);
+  t.set(kernels::kLayerNormForward, layer_norm_forward);
+  t.set(kernels::kLayerNormBackward, layer_norm_backward);
 }
 
 }  // namespace ember::cuda

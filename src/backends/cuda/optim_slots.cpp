@@ -21,8 +21,8 @@ void adam_update(const TensorArg& p, const TensorArg& g, const TensorArg& m, con
 }  // namespace
 
 void register_optim_kernels(KernelTable& t) {
-  t.set<kernels::SgdUpdateKernel>(kernels::kSgdUpdate, sgd_update);
-  t.set<kernels::AdamUpdateKernel>(kernels::kAdamUpdate, adam_update);
+  t.set(kernels::kSgdUpdate, sgd_update);
+  t.set(kernels::kAdamUpdate, adam_update);
 }
 
 }  // namespace ember::cuda

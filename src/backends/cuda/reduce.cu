@@ -106,6 +106,6 @@ void reduce(ReduceOp op, const TensorArg& in, int64_t n_reduced, const TensorArg
   check_launch("reduce");
 }
 
-void register_reduce_kernels(KernelTable& t) { t.set<kernels::ReduceKernel>(kernels::kReduce, reduce); }
+void register_reduce_kernels(KernelTable& t) { t.set(kernels::kReduce, reduce); }
 
 }  // namespace ember::cuda

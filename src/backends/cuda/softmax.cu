@@ -264,12 +264,12 @@ void nll_backward(const TensorArg& target, const TensorArg& grad, double scale, 
 }
 
 void register_softmax_kernels(KernelTable& t) {
-  t.set<kernels::SoftmaxKernel>(kernels::kSoftmax, softmax);
-  t.set<kernels::SoftmaxBackwardKernel>(kernels::kSoftmaxBackward, softmax_backward);
-  t.set<kernels::CrossEntropyForwardKernel>(kernels::kCrossEntropyForward, cross_entropy_forward);
-  t.set<kernels::CrossEntropyBackwardKernel>(kernels::kCrossEntropyBackward, cross_entropy_backward);
-  t.set<kernels::NllForwardKernel>(kernels::kNllForward, nll_forward);
-  t.set<kernels::NllBackwardKernel>(kernels::kNllBackward, nll_backward);
+  t.set(kernels::kSoftmax, softmax);
+  t.set(kernels::kSoftmaxBackward, softmax_backward);
+  t.set(kernels::kCrossEntropyForward, cross_entropy_forward);
+  t.set(kernels::kCrossEntropyBackward, cross_entropy_backward);
+  t.set(kernels::kNllForward, nll_forward);
+  t.set(kernels::kNllBackward, nll_backward);
 }
 
 }  // namespace ember::cuda

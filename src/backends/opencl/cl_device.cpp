@@ -62,6 +62,9 @@ ClDevice::ClDevice(cl::Platform platform, cl::Device device, int index)
     : platform_(std::move(platform)), device_(std::move(device)), index_(index) {
   std::string ext = device_.getInfo<CL_DEVICE_EXTENSIONS>();
   fp64_ = ext.find("cl_khr_fp64") != std::string::npos;
+  // EMBER_OPENCL_FP64=0 treats the device as lacking cl_khr_fp64 (tests the CPU fallback of
+  // float64 on devices that have it, such as PoCL's).
+  if (const char* e = std::getenv("EMBER_OPENCL_FP64"); e != nullptr && std::string(e) == "0") fp64_ = false;
   fp16_ = ext.find("cl_khr_fp16") != std::string::npos;
   max_work_group_ = device_.getInfo<CL_DEVICE_MAX_WORK_GROUP_SIZE>();
 }

@@ -10,7 +10,6 @@
 #include <optional>
 
 #include "core/kernels/conv.h"
-#include "cpu_fallback.h"
 #include "gemm.h"
 #include "launch.h"
 #include "opencl_backend.h"
@@ -163,9 +162,6 @@ void conv2d_forward(const TensorArg& x, const TensorArg& w, const TensorArg* b, 
   check_groups(Dims(x, w, out, g.groups), "conv2d");
   if (out.numel() == 0) return;
   ClDevice& dev = device_of(out);
-  if (!dev.supports(x.dtype))
-    return cpu_fallback<kernels::Conv2dForwardKernel>(kernels::kConv2dForward, "needs float64, which the device lacks,",
-                                                      dev, x, w, b, out, g);
   if (is_native(x.dtype)) return forward_float(x, w, b, out, g);
   DenseCopy fx(x, DType::Float32), fw(w, DType::Float32);
   std::optional<DenseCopy> fb;
@@ -181,9 +177,6 @@ void conv2d_backward_input(const TensorArg& go, const TensorArg& w, const Tensor
   check_groups(Dims(gx, w, go, g.groups), "conv2d backward");
   if (gx.numel() == 0) return;
   ClDevice& dev = device_of(gx);
-  if (!dev.supports(go.dtype))
-    return cpu_fallback<kernels::Conv2dBackwardInputKernel>(kernels::kConv2dBackwardInput,
-                                                            "needs float64, which the device lacks,", dev, go, w, gx, g);
   if (is_native(go.dtype)) return backward_input_float(go, w, gx, g);
   DenseCopy fgo(go, DType::Float32), fw(w, DType::Float32);
   TempTensor fgx(dev, DType::Float32, gx.sizes);
@@ -198,9 +191,6 @@ void conv2d_backward_weight(const TensorArg& go, const TensorArg& x, const Tenso
   check_groups(Dims(x, gw, go, g.groups), "conv2d backward");
   if (gw.numel() == 0) return;
   ClDevice& dev = device_of(gw);
-  if (!dev.supports(go.dtype))
-    return cpu_fallback<kernels::Conv2dBackwardWeightKernel>(
-        kernels::kConv2dBackwardWeight, "needs float64, which the device lacks,", dev, go, x, gw, gb, g);
   if (is_native(go.dtype)) return backward_weight_float(go, x, gw, gb, g);
   DenseCopy fgo(go, DType::Float32), fx(x, DType::Float32);
   TempTensor fgw(dev, DType::Float32, gw.sizes);
@@ -213,10 +203,10 @@ void conv2d_backward_weight(const TensorArg& go, const TensorArg& x, const Tenso
 
 }  // namespace
 
-void register_conv_kernels(KernelTable& t) {
-  t.set<kernels::Conv2dForwardKernel>(kernels::kConv2dForward, conv2d_forward);
-  t.set<kernels::Conv2dBackwardInputKernel>(kernels::kConv2dBackwardInput, conv2d_backward_input);
-  t.set<kernels::Conv2dBackwardWeightKernel>(kernels::kConv2dBackwardWeight, conv2d_backward_weight);
+void register_conv_kernels(KernelTable& t, DTypeMask computes) {
+  t.set(kernels::kConv2dForward, conv2d_forward, computes);
+  t.set(kernels::kConv2dBackwardInput, conv2d_backward_input, computes);
+  t.set(kernels::kConv2dBackwardWeight, conv2d_backward_weight, computes);
 }
 
 }  // namespace ember::opencl

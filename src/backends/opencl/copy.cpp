@@ -2,7 +2,6 @@
 #include <cstring>
 
 #include "core/kernels/copy.h"
-#include "cpu_fallback.h"
 #include "launch.h"
 #include "opencl_backend.h"
 
@@ -24,8 +23,6 @@ void copy_kernel(const TensorArg& src, const TensorArg& dst) {
   ClDevice& dev = device_of(dst);
   const int64_t n = dst.numel();
   if (n == 0) return;
-  if (!dev.supports(src.dtype) || !dev.supports(dst.dtype))
-    return cpu_fallback<kernels::CopyKernel>(kernels::kCopy, "needs float64, which the device lacks,", dev, src, dst);
   Views v = views_of(dst.sizes, {&src, &dst});
   const size_t es = dtype_size(dst.dtype);
   if (v.contig && src.dtype == dst.dtype) {
@@ -47,7 +44,7 @@ void fill_kernel(const TensorArg& dst, double value) {
   // The element's bits, converted exactly as the CPU backend converts.
   uint64_t bits = 0;
   TensorArg host{&bits, 0, dst.dtype, Shape{1}, Shape{1}};
-  get_backend(Device()).kernels().find<kernels::FillKernel>(kernels::kFill)(host, value);
+  get_backend(Device()).kernels().get(kernels::kFill)(host, value);
   const size_t es = dtype_size(dst.dtype);
   if (dst.contiguous()) {
     check(clEnqueueFillBuffer(dev.queue()(), buffer_of(dst).mem, &bits, es, dst.offset * es, n * es, 0, nullptr, nullptr),
@@ -61,9 +58,9 @@ void fill_kernel(const TensorArg& dst, double value) {
 
 }  // namespace
 
-void register_copy_kernels(KernelTable& t) {
-  t.set<kernels::CopyKernel>(kernels::kCopy, copy_kernel);
-  t.set<kernels::FillKernel>(kernels::kFill, fill_kernel);
+void register_copy_kernels(KernelTable& t, DTypeMask computes) {
+  t.set(kernels::kCopy, copy_kernel, computes);
+  t.set(kernels::kFill, fill_kernel);
 }
 
 }  // namespace ember::opencl

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "core/kernels/elementwise.h"
-#include "cpu_fallback.h"
 #include "launch.h"
 #include "opencl_backend.h"
 
@@ -16,8 +15,6 @@ void unary_kernel(UnaryOp op, const TensorArg& in, const TensorArg& out, double 
   ClDevice& dev = device_of(out);
   const int64_t n = out.numel();
   if (n == 0) return;
-  if (!dev.supports(in.dtype))
-    return cpu_fallback<kernels::UnaryKernel>(kernels::kUnary, "needs float64, which the device lacks,", dev, op, in, out, p0, p1);
   kernels::check_defined(op, in.dtype);
   Views v = views_of(out.sizes, {&in, &out});
   if (op == UnaryOp::LogicalNot) {
@@ -45,10 +42,6 @@ void binary_kernel(BinaryOp op, const TensorArg& a, const TensorArg& b, const Te
   ClDevice& dev = device_of(out);
   const int64_t n = out.numel();
   if (n == 0) return;
-  if (!dev.supports(a.dtype))
-    return cpu_fallback<kernels::BinaryKernel>(kernels::kBinary, "needs float64, which the device lacks,", dev, op, a, b, out);
-  if (op == BinaryOp::Div && !is_floating(a.dtype))  // must raise on a zero divisor, as the CPU does
-    return cpu_fallback<kernels::BinaryKernel>(kernels::kBinary, "(integer division) runs", dev, op, a, b, out);
   kernels::check_defined(op, a.dtype);
   Views v = views_of(out.sizes, {&a, &b, &out});
   Launch(dev, dev.kernel("elementwise", {{"T", a.dtype}}, kernels::bool_result(op) ? "compare" : "binary"))
@@ -56,12 +49,16 @@ void binary_kernel(BinaryOp op, const TensorArg& a, const TensorArg& b, const Te
       .value<cl_long>(n).value(v.contig).value<cl_int>(static_cast<int>(op)).run(n);
 }
 
+// The binary kernel declines integer division, which must raise on a zero divisor (as the CPU
+// does) and a device kernel cannot: the dispatcher runs it on the CPU (ops/dispatch.h).
+const char* declines_integer_division(BinaryOp op, const TensorArg& a, const TensorArg&, const TensorArg&) {
+  return op == BinaryOp::Div && !is_floating(a.dtype) ? "is integer division, which must raise on a zero divisor," : nullptr;
+}
+
 void where_kernel(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const TensorArg& out) {
   ClDevice& dev = device_of(out);
   const int64_t n = out.numel();
   if (n == 0) return;
-  if (!dev.supports(out.dtype))
-    return cpu_fallback<kernels::WhereKernel>(kernels::kWhere, "needs float64, which the device lacks,", dev, cond, a, b, out);
   Views v = views_of(out.sizes, {&cond, &a, &b, &out});
   Launch(dev, dev.kernel("elementwise", {{"T", out.dtype}}, "where_select"))
       .buffer(cond).view(v.v[0]).buffer(a).view(v.v[1]).buffer(b).view(v.v[2]).buffer(out).view(v.v[3])
@@ -70,10 +67,10 @@ void where_kernel(const TensorArg& cond, const TensorArg& a, const TensorArg& b,
 
 }  // namespace
 
-void register_elementwise_kernels(KernelTable& t) {
-  t.set<kernels::UnaryKernel>(kernels::kUnary, unary_kernel);
-  t.set<kernels::BinaryKernel>(kernels::kBinary, binary_kernel);
-  t.set<kernels::WhereKernel>(kernels::kWhere, where_kernel);
+void register_elementwise_kernels(KernelTable& t, DTypeMask computes) {
+  t.set(kernels::kUnary, unary_kernel, computes);
+  t.set(kernels::kBinary, binary_kernel, computes, declines_integer_division);
+  t.set(kernels::kWhere, where_kernel, computes);
 }
 
 }  // namespace ember::opencl

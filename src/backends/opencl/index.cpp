@@ -4,7 +4,6 @@
 // and index_add see their 1-D index as an index of the data's rank (stride 0 outside d), as
 // the CPU reference does. int32 and int64 indices.
 #include "core/kernels/index.h"
-#include "cpu_fallback.h"
 #include "launch.h"
 #include "opencl_backend.h"
 
@@ -86,29 +85,21 @@ void gather_kernel(const TensorArg& in, int64_t d, const TensorArg& index, const
 
 void index_add_kernel(const TensorArg& src, int64_t d, const TensorArg& index, const TensorArg& out) {
   check_index("index_add", index);
-  ClDevice& dev = device_of(out);
-  if (!dev.supports(out.dtype))
-    return cpu_fallback<kernels::IndexAddKernel>(kernels::kIndexAdd, "needs float64, which the device lacks,", dev, src,
-                                                 d, index, out);
   scatter_add_launch("index_add", src, d, broadcast_index(index, d, src.sizes), out);
 }
 
 void scatter_add_kernel(const TensorArg& src, int64_t d, const TensorArg& index, const TensorArg& out) {
   check_index("scatter_add", index);
-  ClDevice& dev = device_of(out);
-  if (!dev.supports(out.dtype))
-    return cpu_fallback<kernels::ScatterAddKernel>(kernels::kScatterAdd, "needs float64, which the device lacks,", dev,
-                                                   src, d, index, out);
   scatter_add_launch("scatter_add", src, d, index, out);
 }
 
 }  // namespace
 
-void register_index_kernels(KernelTable& t) {
-  t.set<kernels::IndexSelectKernel>(kernels::kIndexSelect, index_select_kernel);
-  t.set<kernels::IndexAddKernel>(kernels::kIndexAdd, index_add_kernel);
-  t.set<kernels::GatherKernel>(kernels::kGather, gather_kernel);
-  t.set<kernels::ScatterAddKernel>(kernels::kScatterAdd, scatter_add_kernel);
+void register_index_kernels(KernelTable& t, DTypeMask computes) {
+  t.set(kernels::kIndexSelect, index_select_kernel);
+  t.set(kernels::kIndexAdd, index_add_kernel, computes);
+  t.set(kernels::kGather, gather_kernel);
+  t.set(kernels::kScatterAdd, scatter_add_kernel, computes);
 }
 
 }  // namespace ember::opencl

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "core/kernels/matmul.h"
-#include "cpu_fallback.h"
 #include "gemm.h"
 #include "launch.h"
 #include "opencl_backend.h"
@@ -141,9 +140,6 @@ void matmul_kernel(const TensorArg& a, const TensorArg& b, const TensorArg& c, c
   EMBER_CHECK(is_floating(c.dtype), "matmul kernel: dtype ", dtype_name(c.dtype), " is not floating");
   if (c.numel() == 0) return;
   ClDevice& dev = device_of(c);
-  if (!dev.supports(c.dtype))
-    return cpu_fallback<kernels::MatmulKernel>(kernels::kMatmul, "needs float64, which the device lacks,", dev, a, b,
-                                               c, bias, alpha, beta);
   if (c.dtype == DType::Float32 || c.dtype == DType::Float64) return matmul_float(a, b, c, bias, alpha, beta);
   // float16 / bfloat16: float32 copies on the device, one rounding back at the end (as the CPU).
   DenseCopy fa(a, DType::Float32, a.dim() - 2), fb(b, DType::Float32, b.dim() - 2);
@@ -157,6 +153,6 @@ void matmul_kernel(const TensorArg& a, const TensorArg& b, const TensorArg& c, c
 
 }  // namespace
 
-void register_matmul_kernels(KernelTable& t) { t.set<kernels::MatmulKernel>(kernels::kMatmul, matmul_kernel); }
+void register_matmul_kernels(KernelTable& t, DTypeMask computes) { t.set(kernels::kMatmul, matmul_kernel, computes); }
 
 }  // namespace ember::opencl

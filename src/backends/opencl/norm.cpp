@@ -5,14 +5,11 @@
 // float. Layer norm gives each row / column to one work-item instead on CPU devices and for
 // short rows (see rows_per_item()).
 #include "core/kernels/norm.h"
-#include "cpu_fallback.h"
 #include "group_launch.h"
 #include "opencl_backend.h"
 
 namespace ember::opencl {
 namespace {
-
-constexpr const char* kNoFp64 = "needs float64, which the device lacks,";
 
 /// The norm.cl kernel `name` for data dtype t: statistics in S (float, double for double), sums in A.
 cl_kernel norm_kernel(ClDevice& dev, DType t, const char* name) {
@@ -61,20 +58,13 @@ void bn_stats_launch(const TensorArg& x, const TensorArg* w, const TensorArg* b,
 }
 
 void bn_stats_kernel(const TensorArg& x, const TensorArg& mean, const TensorArg& var) {
-  ClDevice& dev = device_of(x);
   check_floating_dtype("batch_norm", x.dtype);
-  if (!dev.supports(x.dtype))
-    return cpu_fallback<kernels::BatchNormStatsKernel>(kernels::kBatchNormStats, kNoFp64, dev, x, mean, var);
   bn_stats_launch(x, nullptr, nullptr, 0.0, nullptr, mean, var, nullptr);
 }
 
 void bn_forward_kernel(const TensorArg& x, const TensorArg* w, const TensorArg* b, double eps, const TensorArg& out,
                        const TensorArg& mean, const TensorArg& var, const TensorArg& rstd) {
-  ClDevice& dev = device_of(x);
   check_floating_dtype("batch_norm", x.dtype);
-  if (!dev.supports(x.dtype))
-    return cpu_fallback<kernels::BatchNormForwardKernel>(kernels::kBatchNormForward, kNoFp64, dev, x, w, b, eps, out,
-                                                         mean, var, rstd);
   bn_stats_launch(x, w, b, eps, &out, mean, var, &rstd);
 }
 
@@ -82,9 +72,6 @@ void bn_apply_kernel(const TensorArg& x, const TensorArg& mean, const TensorArg&
                      const TensorArg* b, const TensorArg& out) {
   ClDevice& dev = device_of(x);
   check_floating_dtype("batch_norm", x.dtype);
-  if (!dev.supports(x.dtype))
-    return cpu_fallback<kernels::BatchNormApplyKernel>(kernels::kBatchNormApply, kNoFp64, dev, x, mean, rstd, w, b,
-                                                       out);
   const int64_t total = x.numel();
   if (total == 0) return;
   Launch l(dev, norm_kernel(dev, x.dtype, "bn_apply"));
@@ -101,9 +88,6 @@ void bn_backward_kernel(const TensorArg& g, const TensorArg& x, const TensorArg&
                         const TensorArg* db) {
   ClDevice& dev = device_of(x);
   check_floating_dtype("batch_norm_backward", x.dtype);
-  if (!dev.supports(x.dtype))
-    return cpu_fallback<kernels::BatchNormBackwardKernel>(kernels::kBatchNormBackward, kNoFp64, dev, g, x, mean, rstd,
-                                                          w, training, dx, dw, db);
   const int64_t N = x.sizes[0], C = x.sizes[1], S = x.sizes[2];
   if (C == 0 || (!dx && !dw && !db)) return;
   cl_kernel k = norm_kernel(dev, x.dtype, "bn_bwd");
@@ -131,9 +115,6 @@ void ln_forward_kernel(const TensorArg& x, const TensorArg* w, const TensorArg* 
                        const TensorArg& mean, const TensorArg& rstd) {
   ClDevice& dev = device_of(x);
   check_floating_dtype("layer_norm", x.dtype);
-  if (!dev.supports(x.dtype))
-    return cpu_fallback<kernels::LayerNormForwardKernel>(kernels::kLayerNormForward, kNoFp64, dev, x, w, b, eps, out,
-                                                         mean, rstd);
   const int64_t M = x.sizes[0], Nn = x.sizes[1];
   if (M == 0) return;
   const bool items = rows_per_item(dev, M, Nn);
@@ -153,9 +134,6 @@ void ln_backward_kernel(const TensorArg& g, const TensorArg& x, const TensorArg&
                         const TensorArg* w, const TensorArg* dx, const TensorArg* dw, const TensorArg* db) {
   ClDevice& dev = device_of(x);
   check_floating_dtype("layer_norm_backward", x.dtype);
-  if (!dev.supports(x.dtype))
-    return cpu_fallback<kernels::LayerNormBackwardKernel>(kernels::kLayerNormBackward, kNoFp64, dev, g, x, mean, rstd,
-                                                          w, dx, dw, db);
   const int64_t M = x.sizes[0], Nn = x.sizes[1];
   if (dx && M > 0) {
     const bool items = rows_per_item(dev, M, Nn);
@@ -185,13 +163,13 @@ void ln_backward_kernel(const TensorArg& g, const TensorArg& x, const TensorArg&
 
 }  // namespace
 
-void register_norm_kernels(KernelTable& t) {
-  t.set<kernels::BatchNormStatsKernel>(kernels::kBatchNormStats, bn_stats_kernel);
-  t.set<kernels::BatchNormApplyKernel>(kernels::kBatchNormApply, bn_apply_kernel);
-  t.set<kernels::BatchNormForwardKernel>(kernels::kBatchNormForward, bn_forward_kernel);
-  t.set<kernels::BatchNormBackwardKernel>(kernels::kBatchNormBackward, bn_backward_kernel);
-  t.set<kernels::LayerNormForwardKernel>(kernels::kLayerNormForward, ln_forward_kernel);
-  t.set<kernels::LayerNormBackwardKernel>(kernels::kLayerNormBackward, ln_backward_kernel);
+void register_norm_kernels(KernelTable& t, DTypeMask computes) {
+  t.set(kernels::kBatchNormStats, bn_stats_kernel, computes);
+  t.set(kernels::kBatchNormApply, bn_apply_kernel, computes);
+  t.set(kernels::kBatchNormForward, bn_forward_kernel, computes);
+  t.set(kernels::kBatchNormBackward, bn_backward_kernel, computes);
+  t.set(kernels::kLayerNormForward, ln_forward_kernel, computes);
+  t.set(kernels::kLayerNormBackward, ln_backward_kernel, computes);
 }
 
 }  // namespace ember::opencl

@@ -58,6 +58,8 @@ class OpenClBackend : public Backend {
     i.properties.push_back({"fp64", dev_.has_fp64() ? "yes (cl_khr_fp64)" : "no (float64 ops run on the CPU)"});
     return i;
   }
+  /// The dtypes the device's kernels compute in: all but float64 without cl_khr_fp64.
+  DTypeMask computes() const { return dev_.has_fp64() ? kAllDTypes : all_dtypes_but(DType::Float64); }
   BufferAllocator& buffers() override { return alloc_; }
   Stream& stream() override { return stream_; }
 
@@ -88,16 +90,17 @@ void register_opencl() {
                d.getInfo<CL_DEVICE_NAME>();
       auto b = std::make_unique<OpenClBackend>(p, d, index++);
       KernelTable& t = b->kernels();
-      register_copy_kernels(t);
-      register_elementwise_kernels(t);
-      register_reduce_kernels(t);
-      register_matmul_kernels(t);
-      register_conv_kernels(t);
-      register_pool_kernels(t);
-      register_norm_kernels(t);
-      register_softmax_kernels(t);
-      register_index_kernels(t);
-      register_optim_kernels(t);
+      const DTypeMask computes = b->computes();
+      register_copy_kernels(t, computes);
+      register_elementwise_kernels(t, computes);
+      register_reduce_kernels(t, computes);
+      register_matmul_kernels(t, computes);
+      register_conv_kernels(t, computes);
+      register_pool_kernels(t, computes);
+      register_norm_kernels(t, computes);
+      register_softmax_kernels(t, computes);
+      register_index_kernels(t, computes);
+      register_optim_kernels(t, computes);
       register_backend(std::move(b));
     }
   }

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "core/kernels/optim.h"
-#include "cpu_fallback.h"
 #include "launch.h"
 #include "opencl_backend.h"
 
@@ -25,8 +24,6 @@ void sgd_typed(ClDevice& dev, const TensorArg& p, const TensorArg& g, const Tens
 void sgd_update(const TensorArg& p, const TensorArg& g, const TensorArg* buf, const kernels::SgdUpdateArgs& a) {
   ClDevice& dev = device_of(p);
   if (p.numel() == 0) return;
-  if (!dev.supports(p.dtype))
-    return cpu_fallback<kernels::SgdUpdateKernel>(kernels::kSgdUpdate, "needs float64, which the device lacks,", dev, p, g, buf, a);
   if (p.dtype == DType::Float64) sgd_typed<cl_double>(dev, p, g, buf, a);
   else sgd_typed<cl_float>(dev, p, g, buf, a);
 }
@@ -51,17 +48,15 @@ void adam_update(const TensorArg& p, const TensorArg& g, const TensorArg& m, con
                  const kernels::AdamUpdateArgs& a) {
   ClDevice& dev = device_of(p);
   if (p.numel() == 0) return;
-  if (!dev.supports(p.dtype))
-    return cpu_fallback<kernels::AdamUpdateKernel>(kernels::kAdamUpdate, "needs float64, which the device lacks,", dev, p, g, m, v, a);
   if (p.dtype == DType::Float64) adam_typed<cl_double>(dev, p, g, m, v, a);
   else adam_typed<cl_float>(dev, p, g, m, v, a);
 }
 
 }  // namespace
 
-void register_optim_kernels(KernelTable& t) {
-  t.set<kernels::SgdUpdateKernel>(kernels::kSgdUpdate, sgd_update);
-  t.set<kernels::AdamUpdateKernel>(kernels::kAdamUpdate, adam_update);
+void register_optim_kernels(KernelTable& t, DTypeMask computes) {
+  t.set(kernels::kSgdUpdate, sgd_update, computes);
+  t.set(kernels::kAdamUpdate, adam_update, computes);
 }
 
 }  // namespace ember::opencl

@@ -5,7 +5,6 @@
 #include <string>
 
 #include "core/kernels/pool.h"
-#include "cpu_fallback.h"
 #include "launch.h"
 #include "opencl_backend.h"
 
@@ -57,7 +56,6 @@ void set_inv(Launch& l, DType t, const Pool2dGeometry& g) {
   else l.value<cl_float>(1.0f / static_cast<float>(k));
 }
 
-constexpr const char* kNoFp64 = "needs float64, which the device lacks,";
 
 void max_pool2d_forward(const TensorArg& x, const TensorArg& out, const TensorArg* indices, const Pool2dGeometry& g) {
   check_shapes("max_pool2d", x, out);
@@ -66,8 +64,6 @@ void max_pool2d_forward(const TensorArg& x, const TensorArg& out, const TensorAr
               "max_pool2d: indices must be a contiguous int64 tensor shaped like the output");
   if (out.numel() == 0) return;
   ClDevice& dev = device_of(out);
-  if (!dev.supports(x.dtype))
-    return cpu_fallback<kernels::MaxPool2dForwardKernel>(kernels::kMaxPool2dForward, kNoFp64, dev, x, out, indices, g);
   const PoolGeom pg = geom(x, out, g, out);
   Launch l(dev, dev.kernel("pool", {{"T", x.dtype}}, "max_pool_forward"));
   l.tensor(x).tensor(out);
@@ -83,8 +79,6 @@ void max_pool2d_backward(const TensorArg& go, const TensorArg& indices, const Te
               "max_pool2d backward: indices must be a contiguous int64 tensor shaped like grad_out");
   if (gx.numel() == 0) return;
   ClDevice& dev = device_of(gx);
-  if (!dev.supports(gx.dtype))
-    return cpu_fallback<kernels::MaxPool2dBackwardKernel>(kernels::kMaxPool2dBackward, kNoFp64, dev, go, indices, gx, g);
   const PoolGeom pg = geom(gx, go, g, gx);
   Launch(dev, dev.kernel("pool", {{"T", gx.dtype}}, backward_name("max_pool_backward", gx.dtype).c_str()))
       .tensor(go).tensor(indices).tensor(gx).raw(&pg, sizeof pg).run(backward_items(pg, gx.dtype));
@@ -95,8 +89,6 @@ void avg_pool2d_forward(const TensorArg& x, const TensorArg& out, const Pool2dGe
   check_window("avg_pool2d", g);
   if (out.numel() == 0) return;
   ClDevice& dev = device_of(out);
-  if (!dev.supports(x.dtype))
-    return cpu_fallback<kernels::AvgPool2dForwardKernel>(kernels::kAvgPool2dForward, kNoFp64, dev, x, out, g);
   const PoolGeom pg = geom(x, out, g, out);
   Launch l(dev, dev.kernel("pool", {{"T", x.dtype}}, "avg_pool_forward"));
   l.tensor(x).tensor(out);
@@ -109,8 +101,6 @@ void avg_pool2d_backward(const TensorArg& go, const TensorArg& gx, const Pool2dG
   check_window("avg_pool2d backward", g);
   if (gx.numel() == 0) return;
   ClDevice& dev = device_of(gx);
-  if (!dev.supports(gx.dtype))
-    return cpu_fallback<kernels::AvgPool2dBackwardKernel>(kernels::kAvgPool2dBackward, kNoFp64, dev, go, gx, g);
   const PoolGeom pg = geom(gx, go, g, gx);
   Launch l(dev, dev.kernel("pool", {{"T", gx.dtype}}, backward_name("avg_pool_backward", gx.dtype).c_str()));
   l.tensor(go).tensor(gx);
@@ -123,9 +113,6 @@ void adaptive_avg_pool2d_forward(const TensorArg& x, const TensorArg& out) {
   if (out.numel() == 0) return;
   EMBER_CHECK(x.sizes[2] >= 1 && x.sizes[3] >= 1, "adaptive_avg_pool2d: empty input plane ", shape_str(x.sizes));
   ClDevice& dev = device_of(out);
-  if (!dev.supports(x.dtype))
-    return cpu_fallback<kernels::AdaptiveAvgPool2dForwardKernel>(kernels::kAdaptiveAvgPool2dForward, kNoFp64, dev, x,
-                                                                 out);
   const PoolGeom pg = geom(x, out, Pool2dGeometry{}, out);
   Launch(dev, dev.kernel("pool", {{"T", x.dtype}}, "adaptive_avg_forward"))
       .tensor(x).tensor(out).raw(&pg, sizeof pg).run(static_cast<size_t>(pg.rows));
@@ -135,9 +122,6 @@ void adaptive_avg_pool2d_backward(const TensorArg& go, const TensorArg& gx) {
   check_shapes("adaptive_avg_pool2d backward", gx, go);
   if (gx.numel() == 0) return;
   ClDevice& dev = device_of(gx);
-  if (!dev.supports(gx.dtype))
-    return cpu_fallback<kernels::AdaptiveAvgPool2dBackwardKernel>(kernels::kAdaptiveAvgPool2dBackward, kNoFp64, dev,
-                                                                  go, gx);
   const PoolGeom pg = geom(gx, go, Pool2dGeometry{}, gx);
   Launch(dev, dev.kernel("pool", {{"T", gx.dtype}}, backward_name("adaptive_avg_backward", gx.dtype).c_str()))
       .tensor(go).tensor(gx).raw(&pg, sizeof pg).run(backward_items(pg, gx.dtype));
@@ -145,13 +129,13 @@ void adaptive_avg_pool2d_backward(const TensorArg& go, const TensorArg& gx) {
 
 }  // namespace
 
-void register_pool_kernels(KernelTable& t) {
-  t.set<kernels::MaxPool2dForwardKernel>(kernels::kMaxPool2dForward, max_pool2d_forward);
-  t.set<kernels::MaxPool2dBackwardKernel>(kernels::kMaxPool2dBackward, max_pool2d_backward);
-  t.set<kernels::AvgPool2dForwardKernel>(kernels::kAvgPool2dForward, avg_pool2d_forward);
-  t.set<kernels::AvgPool2dBackwardKernel>(kernels::kAvgPool2dBackward, avg_pool2d_backward);
-  t.set<kernels::AdaptiveAvgPool2dForwardKernel>(kernels::kAdaptiveAvgPool2dForward, adaptive_avg_pool2d_forward);
-  t.set<kernels::AdaptiveAvgPool2dBackwardKernel>(kernels::kAdaptiveAvgPool2dBackward, adaptive_avg_pool2d_backward);
+void register_pool_kernels(KernelTable& t, DTypeMask computes) {
+  t.set(kernels::kMaxPool2dForward, max_pool2d_forward, computes);
+  t.set(kernels::kMaxPool2dBackward, max_pool2d_backward, computes);
+  t.set(kernels::kAvgPool2dForward, avg_pool2d_forward, computes);
+  t.set(kernels::kAvgPool2dBackward, avg_pool2d_backward, computes);
+  t.set(kernels::kAdaptiveAvgPool2dForward, adaptive_avg_pool2d_forward, computes);
+  t.set(kernels::kAdaptiveAvgPool2dBackward, adaptive_avg_pool2d_backward, computes);
 }
 
 }  // namespace ember::opencl

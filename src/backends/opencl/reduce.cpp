@@ -8,7 +8,6 @@
 #include <optional>
 
 #include "core/kernels/reduce.h"
-#include "cpu_fallback.h"
 #include "group_launch.h"
 #include "opencl_backend.h"
 
@@ -37,9 +36,6 @@ ClStrided part_view(const TensorArg& a, int64_t b, int64_t e, bool with_offset) 
 void reduce_kernel(ReduceOp op, const TensorArg& in, int64_t n_reduced, const TensorArg& out,
                    const TensorArg* indices) {
   ClDevice& dev = device_of(out);
-  if (!dev.supports(in.dtype))
-    return cpu_fallback<kernels::ReduceKernel>(kernels::kReduce, "needs float64, which the device lacks,", dev, op, in,
-                                               n_reduced, out, indices);
   EMBER_CHECK(n_reduced >= 0 && n_reduced <= in.dim(), "reduce: cannot reduce ", n_reduced, " dims of ",
               shape_str(in.sizes));
   const int64_t nkeep = in.dim() - n_reduced;
@@ -102,6 +98,6 @@ void reduce_kernel(ReduceOp op, const TensorArg& in, int64_t n_reduced, const Te
 
 }  // namespace
 
-void register_reduce_kernels(KernelTable& t) { t.set<kernels::ReduceKernel>(kernels::kReduce, reduce_kernel); }
+void register_reduce_kernels(KernelTable& t, DTypeMask computes) { t.set(kernels::kReduce, reduce_kernel, computes); }
 
 }  // namespace ember::opencl

@@ -6,14 +6,11 @@
 #include <climits>
 
 #include "core/kernels/softmax.h"
-#include "cpu_fallback.h"
 #include "group_launch.h"
 #include "opencl_backend.h"
 
 namespace ember::opencl {
 namespace {
-
-constexpr const char* kNoFp64 = "needs float64, which the device lacks,";
 
 /// Throws the CPU kernels' error for an unsupported (non-floating) dtype.
 void check_floating_dtype(const char* op, DType t) {
@@ -56,8 +53,6 @@ Rows rows_of(std::initializer_list<const TensorArg*> operands) {
 void softmax_kernel(const TensorArg& in, const TensorArg& out, bool log) {
   ClDevice& dev = device_of(out);
   check_floating_dtype(log ? "log_softmax" : "softmax", in.dtype);
-  if (!dev.supports(in.dtype))
-    return cpu_fallback<kernels::SoftmaxKernel>(kernels::kSoftmax, kNoFp64, dev, in, out, log);
   Rows r = rows_of({&in, &out});
   if (r.rows == 0 || r.cols == 0) return;
   const bool items = rows_per_item(dev, r.rows, r.cols);
@@ -71,8 +66,6 @@ void softmax_kernel(const TensorArg& in, const TensorArg& out, bool log) {
 void softmax_backward_kernel(const TensorArg& grad, const TensorArg& out, const TensorArg& gin, bool log) {
   ClDevice& dev = device_of(gin);
   check_floating_dtype("softmax_backward", out.dtype);
-  if (!dev.supports(out.dtype))
-    return cpu_fallback<kernels::SoftmaxBackwardKernel>(kernels::kSoftmaxBackward, kNoFp64, dev, grad, out, gin, log);
   Rows r = rows_of({&grad, &out, &gin});
   if (r.rows == 0 || r.cols == 0) return;
   const bool items = rows_per_item(dev, r.rows, r.cols);
@@ -119,9 +112,6 @@ void cross_entropy_forward_kernel(const TensorArg& x, const TensorArg& target, c
                                   const TensorArg& lse, double ls) {
   ClDevice& dev = device_of(loss);
   check_floating_dtype("cross_entropy", x.dtype);
-  if (!dev.supports(x.dtype))
-    return cpu_fallback<kernels::CrossEntropyForwardKernel>(kernels::kCrossEntropyForward, kNoFp64, dev, x, target,
-                                                            loss, lse, ls);
   check_target("cross_entropy", target);
   const int64_t N = x.sizes[0], C = x.sizes[1];
   if (N == 0) return;
@@ -145,9 +135,6 @@ void cross_entropy_backward_kernel(const TensorArg& x, const TensorArg& target, 
                                    const TensorArg& grad, double scale, double ls, const TensorArg& dx) {
   ClDevice& dev = device_of(dx);
   check_floating_dtype("cross_entropy_backward", x.dtype);
-  if (!dev.supports(x.dtype))
-    return cpu_fallback<kernels::CrossEntropyBackwardKernel>(kernels::kCrossEntropyBackward, kNoFp64, dev, x, target,
-                                                             lse, grad, scale, ls, dx);
   check_target("cross_entropy", target);
   const int64_t N = x.sizes[0], C = x.sizes[1];
   if (N * C == 0) return;
@@ -163,8 +150,6 @@ void cross_entropy_backward_kernel(const TensorArg& x, const TensorArg& target, 
 void nll_forward_kernel(const TensorArg& lp, const TensorArg& target, const TensorArg& loss) {
   ClDevice& dev = device_of(loss);
   check_floating_dtype("nll_loss", lp.dtype);
-  if (!dev.supports(lp.dtype))
-    return cpu_fallback<kernels::NllForwardKernel>(kernels::kNllForward, kNoFp64, dev, lp, target, loss);
   check_target("nll_loss", target);
   const int64_t N = lp.sizes[0], C = lp.sizes[1];
   if (N == 0) return;
@@ -179,8 +164,6 @@ void nll_forward_kernel(const TensorArg& lp, const TensorArg& target, const Tens
 void nll_backward_kernel(const TensorArg& target, const TensorArg& grad, double scale, const TensorArg& dlp) {
   ClDevice& dev = device_of(dlp);
   check_floating_dtype("nll_loss_backward", dlp.dtype);
-  if (!dev.supports(dlp.dtype))
-    return cpu_fallback<kernels::NllBackwardKernel>(kernels::kNllBackward, kNoFp64, dev, target, grad, scale, dlp);
   check_target("nll_loss", target);
   const int64_t N = dlp.sizes[0], C = dlp.sizes[1];
   if (N * C == 0) return;
@@ -192,13 +175,13 @@ void nll_backward_kernel(const TensorArg& target, const TensorArg& grad, double 
 
 }  // namespace
 
-void register_softmax_kernels(KernelTable& t) {
-  t.set<kernels::SoftmaxKernel>(kernels::kSoftmax, softmax_kernel);
-  t.set<kernels::SoftmaxBackwardKernel>(kernels::kSoftmaxBackward, softmax_backward_kernel);
-  t.set<kernels::CrossEntropyForwardKernel>(kernels::kCrossEntropyForward, cross_entropy_forward_kernel);
-  t.set<kernels::CrossEntropyBackwardKernel>(kernels::kCrossEntropyBackward, cross_entropy_backward_kernel);
-  t.set<kernels::NllForwardKernel>(kernels::kNllForward, nll_forward_kernel);
-  t.set<kernels::NllBackwardKernel>(kernels::kNllBackward, nll_backward_kernel);
+void register_softmax_kernels(KernelTable& t, DTypeMask computes) {
+  t.set(kernels::kSoftmax, softmax_kernel, computes);
+  t.set(kernels::kSoftmaxBackward, softmax_backward_kernel, computes);
+  t.set(kernels::kCrossEntropyForward, cross_entropy_forward_kernel, computes);
+  t.set(kernels::kCrossEntropyBackward, cross_entropy_backward_kernel, computes);
+  t.set(kernels::kNllForward, nll_forward_kernel, computes);
+  t.set(kernels::kNllBackward, nll_backward_kernel, computes);
 }
 
 }  // namespace ember::opencl

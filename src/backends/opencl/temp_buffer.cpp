@@ -19,8 +19,7 @@ TempTensor::~TempTensor() { alloc_->deallocate(arg_.data, nbytes_); }
 void device_copy(const TensorArg& src, const TensorArg& dst) {
   ClDevice& dev = device_of(dst);
   EMBER_CHECK(&device_of(src) == &dev, "opencl: device copy between two devices");
-  static const size_t slot = kernel_slot(kernels::kCopy);
-  auto* copy = get_backend(Device(DeviceKind::OpenCL, dev.index())).kernels().find<kernels::CopyKernel>(slot);
+  auto* copy = get_backend(Device(DeviceKind::OpenCL, dev.index())).kernels().get(kernels::kCopy);
   EMBER_CHECK(copy != nullptr, "opencl: the copy kernel is not registered");
   copy(src, dst);
 }

@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 
+#include "core/kernels/kernel_key.h"
 #include "core/kernels/tensor_arg.h"
 
 namespace ember::kernels {
@@ -26,17 +27,17 @@ struct Conv2dGeometry {
 /// out = conv(x, w) + bias; bias may be nullptr (no bias).
 using Conv2dForwardKernel = void(const TensorArg& x, const TensorArg& w, const TensorArg* bias, const TensorArg& out,
                                  const Conv2dGeometry& g);
-inline constexpr const char* kConv2dForward = "conv2d_forward";
+inline constinit const KernelKey<Conv2dForwardKernel> kConv2dForward{"conv2d_forward"};
 
 /// grad_x (N,C,H,W) = d(sum(out * grad_out))/dx; overwrites grad_x.
 using Conv2dBackwardInputKernel = void(const TensorArg& grad_out, const TensorArg& w, const TensorArg& grad_x,
                                        const Conv2dGeometry& g);
-inline constexpr const char* kConv2dBackwardInput = "conv2d_backward_input";
+inline constinit const KernelKey<Conv2dBackwardInputKernel> kConv2dBackwardInput{"conv2d_backward_input"};
 
 /// grad_w (O,C/groups,kH,kW) and grad_bias (O) (nullptr: not wanted) from grad_out and x;
 /// overwrites both.
 using Conv2dBackwardWeightKernel = void(const TensorArg& grad_out, const TensorArg& x, const TensorArg& grad_w,
                                         const TensorArg* grad_bias, const Conv2dGeometry& g);
-inline constexpr const char* kConv2dBackwardWeight = "conv2d_backward_weight";
+inline constinit const KernelKey<Conv2dBackwardWeightKernel> kConv2dBackwardWeight{"conv2d_backward_weight"};
 
 }  // namespace ember::kernels

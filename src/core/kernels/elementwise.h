@@ -4,6 +4,7 @@
 // Every backend checks legality with unary_defined / binary_defined from here.
 #pragma once
 #include "core/kernel_formulas.h"
+#include "core/kernels/kernel_key.h"
 #include "core/kernels/tensor_arg.h"
 #include "ember/error.h"
 
@@ -85,15 +86,15 @@ inline void check_defined(BinaryOp op, DType t) {
 /// Requires unary_defined(op, in.dtype). p0/p1: Clamp lower/upper (NaN = unbounded),
 /// PowScalar exponent, LeakyRelu negative slope.
 using UnaryKernel = void(UnaryOp op, const TensorArg& in, const TensorArg& out, double p0, double p1);
-inline constexpr const char* kUnary = "unary";
+inline constinit const KernelKey<UnaryKernel> kUnary{"unary"};
 
 /// out = op(a, b) elementwise; a and b share a dtype; out has it too, or bool for bool_result
 /// ops. Requires binary_defined(op, a.dtype).
 using BinaryKernel = void(BinaryOp op, const TensorArg& a, const TensorArg& b, const TensorArg& out);
-inline constexpr const char* kBinary = "binary";
+inline constinit const KernelKey<BinaryKernel> kBinary{"binary"};
 
 /// out = cond ? a : b; cond bool, a/b/out share a dtype.
 using WhereKernel = void(const TensorArg& cond, const TensorArg& a, const TensorArg& b, const TensorArg& out);
-inline constexpr const char* kWhere = "where";
+inline constinit const KernelKey<WhereKernel> kWhere{"where"};
 
 }  // namespace ember::kernels

@@ -1,12 +1,13 @@
 // Fused kernels: several ops in one pass over memory, for patterns common enough to pay for it
 // (the batch-norm block, and dropout with its mask drawn inside the pass).
 // Unlike every other kernel, a backend may leave these out: the op then composes the same
-// result from the unfused kernels (no CPU fallback). kOptionalKernels lists them.
+// result from the unfused kernels (no CPU fallback). is_optional_kernel() lists them.
 #pragma once
 #include <cstdint>
 #include <string_view>
 
 #include "core/kernels/optim.h"
+#include "core/kernels/kernel_key.h"
 #include "core/kernels/tensor_arg.h"
 
 namespace ember::kernels {
@@ -28,7 +29,8 @@ inline constexpr uint8_t kBatchNormReluMaxPool2dDead = 4;
 using BatchNormReluMaxPool2dForwardKernel = void(const TensorArg& x, const TensorArg* weight, const TensorArg* bias,
                                                  double eps, const TensorArg& out, const TensorArg& code,
                                                  const TensorArg& mean, const TensorArg& var, const TensorArg& rstd);
-inline constexpr const char* kBatchNormReluMaxPool2dForward = "batch_norm_relu_max_pool2d_forward";
+inline constinit const KernelKey<BatchNormReluMaxPool2dForwardKernel> kBatchNormReluMaxPool2dForward{
+    "batch_norm_relu_max_pool2d_forward"};
 
 /// Backward of the above: grad (N,C,H/2,W/2) in the compute dtype, code, x, mean and
 /// rstd as the forward left them. Writes, when non-null, dx (N,C,H,W) in x's dtype,
@@ -39,7 +41,8 @@ using BatchNormReluMaxPool2dBackwardKernel = void(const TensorArg& grad, const T
                                                   const TensorArg& mean, const TensorArg& rstd,
                                                   const TensorArg* weight, const TensorArg* dx,
                                                   const TensorArg* dweight, const TensorArg* dbias);
-inline constexpr const char* kBatchNormReluMaxPool2dBackward = "batch_norm_relu_max_pool2d_backward";
+inline constinit const KernelKey<BatchNormReluMaxPool2dBackwardKernel> kBatchNormReluMaxPool2dBackward{
+    "batch_norm_relu_max_pool2d_backward"};
 
 /// The splitmix64 value number j of the stream seeded with seed: dropout's random stream. Each
 /// value gives two 32-bit uniforms, low half first, so element i of a tensor (row-major) draws
@@ -63,16 +66,14 @@ inline uint32_t dropout_uniform(uint64_t seed, uint64_t i) {
 /// binary Mul kernel does, so the result equals x times the mask tensor the op would otherwise
 /// build. The backward is the same call on the gradient.
 using DropoutKernel = void(const TensorArg& x, const TensorArg& out, uint64_t seed, uint64_t threshold, double keep);
-inline constexpr const char* kDropout = "dropout";
-
-// The gradient clipping kernels (core/kernels/optim.h) are optional too: clip_grad_norm_ uses
-// tensor ops on a device without them.
-inline constexpr const char* kOptionalKernels[] = {kBatchNormReluMaxPool2dForward, kBatchNormReluMaxPool2dBackward,
-                                                   kDropout, kGradNorm, kGradScale};
+inline constinit const KernelKey<DropoutKernel> kDropout{"dropout"};
 
 /// Whether a backend may omit the kernel `name` (see above).
 inline bool is_optional_kernel(std::string_view name) {
-  for (const char* k : kOptionalKernels)
+  // The gradient clipping kernels (core/kernels/optim.h) are optional too: clip_grad_norm_ uses
+  // tensor ops on a device without them.
+  for (const char* k : {kBatchNormReluMaxPool2dForward.name(), kBatchNormReluMaxPool2dBackward.name(), kDropout.name(),
+                        kGradNorm.name(), kGradScale.name()})
     if (name == k) return true;
   return false;
 }

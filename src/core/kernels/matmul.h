@@ -1,6 +1,7 @@
 // Kernel signature for matrix products: one batched GEMM over strided operands. The op layer
 // broadcasts the batch dims and expresses transposes through strides.
 #pragma once
+#include "core/kernels/kernel_key.h"
 #include "core/kernels/tensor_arg.h"
 
 namespace ember::kernels {
@@ -15,6 +16,6 @@ namespace ember::kernels {
 /// float64 and in float otherwise.
 using MatmulKernel = void(const TensorArg& a, const TensorArg& b, const TensorArg& c, const TensorArg* bias,
                           double alpha, double beta);
-inline constexpr const char* kMatmul = "matmul";
+inline constinit const KernelKey<MatmulKernel> kMatmul{"matmul"};
 
 }  // namespace ember::kernels

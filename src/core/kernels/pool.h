@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 
+#include "core/kernels/kernel_key.h"
 #include "core/kernels/tensor_arg.h"
 
 namespace ember::kernels {
@@ -23,30 +24,30 @@ struct Pool2dGeometry {
 /// nullptr when no backward will need it (lets a backend use an inference-only path).
 using MaxPool2dForwardKernel = void(const TensorArg& x, const TensorArg& out, const TensorArg* indices,
                                     const Pool2dGeometry& g);
-inline constexpr const char* kMaxPool2dForward = "max_pool2d_forward";
+inline constinit const KernelKey<MaxPool2dForwardKernel> kMaxPool2dForward{"max_pool2d_forward"};
 
 /// grad_x (N,C,H,W) = grad_out scattered (summed) to indices (from the forward with window g);
 /// overwrites grad_x.
 using MaxPool2dBackwardKernel = void(const TensorArg& grad_out, const TensorArg& indices, const TensorArg& grad_x,
                                      const Pool2dGeometry& g);
-inline constexpr const char* kMaxPool2dBackward = "max_pool2d_backward";
+inline constinit const KernelKey<MaxPool2dBackwardKernel> kMaxPool2dBackward{"max_pool2d_backward"};
 
 /// out = sum over each window / (kernel[0]*kernel[1]) (padded zeros count, as PyTorch's
 /// count_include_pad=true).
 using AvgPool2dForwardKernel = void(const TensorArg& x, const TensorArg& out, const Pool2dGeometry& g);
-inline constexpr const char* kAvgPool2dForward = "avg_pool2d_forward";
+inline constinit const KernelKey<AvgPool2dForwardKernel> kAvgPool2dForward{"avg_pool2d_forward"};
 
 /// grad_x (N,C,H,W) from grad_out (N,C,OH,OW); overwrites grad_x.
 using AvgPool2dBackwardKernel = void(const TensorArg& grad_out, const TensorArg& grad_x, const Pool2dGeometry& g);
-inline constexpr const char* kAvgPool2dBackward = "avg_pool2d_backward";
+inline constinit const KernelKey<AvgPool2dBackwardKernel> kAvgPool2dBackward{"avg_pool2d_backward"};
 
 /// Adaptive average: out (N,C,OH,OW), bin i over rows [floor(i*H/OH), ceil((i+1)*H/OH)),
 /// columns likewise. H, W >= 1.
 using AdaptiveAvgPool2dForwardKernel = void(const TensorArg& x, const TensorArg& out);
-inline constexpr const char* kAdaptiveAvgPool2dForward = "adaptive_avg_pool2d_forward";
+inline constinit const KernelKey<AdaptiveAvgPool2dForwardKernel> kAdaptiveAvgPool2dForward{"adaptive_avg_pool2d_forward"};
 
 /// grad_x (N,C,H,W) from grad_out (N,C,OH,OW); overwrites grad_x.
 using AdaptiveAvgPool2dBackwardKernel = void(const TensorArg& grad_out, const TensorArg& grad_x);
-inline constexpr const char* kAdaptiveAvgPool2dBackward = "adaptive_avg_pool2d_backward";
+inline constinit const KernelKey<AdaptiveAvgPool2dBackwardKernel> kAdaptiveAvgPool2dBackward{"adaptive_avg_pool2d_backward"};
 
 }  // namespace ember::kernels

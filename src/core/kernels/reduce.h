@@ -1,6 +1,7 @@
 // Kernel signature for reductions. The op layer permutes the reduced dims to the end, so a
 // kernel sees in.sizes = [kept..., reduced...] and writes one value per kept position.
 #pragma once
+#include "core/kernels/kernel_key.h"
 #include "core/kernels/tensor_arg.h"
 
 namespace ember::kernels {
@@ -13,6 +14,6 @@ enum class ReduceOp { Sum, Max, Min, Any, All };
 /// (NaN counts as the extremum). Any/All: out is bool.
 using ReduceKernel = void(ReduceOp op, const TensorArg& in, int64_t n_reduced, const TensorArg& out,
                           const TensorArg* indices);
-inline constexpr const char* kReduce = "reduce";
+inline constinit const KernelKey<ReduceKernel> kReduce{"reduce"};
 
 }  // namespace ember::kernels

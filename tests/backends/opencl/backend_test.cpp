@@ -11,8 +11,10 @@
 #include "backends/opencl/buffers.h"
 #include "core/backend.h"
 #include "core/fallback.h"
+#include "core/kernels/copy.h"
 #include "core/kernels/elementwise.h"
 #include "core/kernels/fused.h"
+#include "core/kernels/matmul.h"
 #include "ops/dispatch.h"
 #include "harness/op_harness.h"
 
@@ -104,7 +106,8 @@ TEST(OpenCLBackend, QueuedWorkCompletesInOrder) {
 
 TEST(OpenCLBackend, FallbackWarnsOnceNamingTheKernel) {
   // Integer division must raise on a zero divisor, which a device kernel cannot: the OpenCL
-  // binary kernel hands it to the CPU. (The ops never divide integers: div() is true division.)
+  // binary kernel declines it (its registered predicate) and the dispatcher runs it on the CPU.
+  // (The ops never divide integers: div() is true division.)
   Tensor a = arange(1.0, 9.0, 1.0, DType::Int64).to(kDev), b = full({8}, 2, TensorOptions(DType::Int64).with_device(kDev));
   Tensor q = zeros({8}, TensorOptions(DType::Int64).with_device(kDev));
   auto binary = ops::kernel<kernels::BinaryKernel>(kDev, kernels::kBinary);
@@ -121,6 +124,44 @@ TEST(OpenCLBackend, FallbackWarnsOnceNamingTheKernel) {
   // Division by zero still raises, as on the CPU.
   Tensor z = zeros({8}, TensorOptions(DType::Int64).with_device(kDev));
   EXPECT_EMBER_ERROR(binary(kernels::BinaryOp::Div, arg_of(a), arg_of(z), arg_of(q)), "division by zero");
+}
+
+TEST(OpenCLBackend, SupportsFollowsTheDevicesDtypes) {
+  // float64 only with cl_khr_fp64 (otherwise the dispatcher runs float64 calls on the CPU);
+  // 16-bit floats compute through float32; byte-moving kernels take every dtype.
+  const Backend& b = get_backend(kDev);
+  EXPECT_EQ(b.supports(kernels::kMatmul, kFloat64), cl_device().has_fp64());
+  EXPECT_EQ(b.supports(kernels::kBinary, kFloat32, kFloat64), cl_device().has_fp64());
+  EXPECT_TRUE(b.supports(kernels::kMatmul, kFloat32, kBFloat16, kFloat16));
+  EXPECT_TRUE(b.supports(kernels::kBinary, kInt64, kBool));  // integer division is declined per call
+  EXPECT_TRUE(b.supports(kernels::kFill, kFloat64));
+}
+
+TEST(OpenCLBackend, Float64WithoutFp64RunsOnTheCpuWithOneWarning) {
+  // EMBER_OPENCL_FP64=0 makes opencl:0 a device without cl_khr_fp64, when set before the
+  // backend registers (ctest runs each test in its own process; run alone, it skips otherwise).
+  ::setenv("EMBER_OPENCL_FP64", "0", 1);
+  const bool fp64 = cl_device().has_fp64();
+  ::unsetenv("EMBER_OPENCL_FP64");
+  if (fp64) GTEST_SKIP() << "opencl:0 registered before EMBER_OPENCL_FP64=0 was set";
+  EXPECT_FALSE(get_backend(kDev).supports(kernels::kMatmul, kFloat64));
+  Tensor a = arange(0.0, 6.0, 1.0, kFloat64).reshape({2, 3}), b = arange(1.0, 7.0, 1.0, kFloat64).reshape({3, 2});
+  Tensor da = a.to(kDev), db = b.to(kDev);
+  uint64_t before = fallback::calls();
+  testing::internal::CaptureStderr();
+  Tensor c1 = matmul(da, db), c2 = matmul(db, da);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_GE(fallback::calls() - before, 2u);
+  EXPECT_ALLCLOSE(c1.to(Device("cpu")), matmul(a, b), 0, 0);
+  EXPECT_ALLCLOSE(c2.to(Device("cpu")), matmul(b, a), 0, 0);
+  EXPECT_NE(err.find("kernel 'matmul' is not implemented for float64 on opencl:0"), std::string::npos) << err;
+  EXPECT_EQ(err.find("kernel 'matmul'"), err.rfind("kernel 'matmul'")) << err;
+  // float32 still runs on the device.
+  Tensor fa = a.to(kFloat32).to(kDev), fb = b.to(kFloat32).to(kDev);
+  before = fallback::calls();
+  Tensor f = matmul(fa, fb);
+  EXPECT_EQ(fallback::calls(), before);
+  EXPECT_ALLCLOSE(f.to(Device("cpu")).to(kFloat64), matmul(a, b), 0, 1e-5);
 }
 
 TEST(OpenCLBackend, EveryCpuKernelHasAnOpenCLKernel) {
