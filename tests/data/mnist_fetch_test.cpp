@@ -3,14 +3,13 @@
 // cache. The mirror tests use file:// URLs (one missing, one a local mirror this test writes),
 // so no public mirror is tried. The RelativeDir tests run from another working directory with a
 // relative --dir, as `scripts/demo` does.
-#include <unistd.h>
-
 #include <map>
 #include <set>
 
 #include "data/file_util.h"
 #include "data/test_dir.h"
 #include "harness/op_harness.h"
+#include "harness/scoped_cwd.h"
 
 using namespace ember;
 using namespace ember::data;
@@ -83,21 +82,6 @@ TEST(FetchMnist, MirrorFailureIsClearError) {
 }
 
 namespace {
-
-/// Changes the working directory for one scope and changes it back.
-class ScopedCwd {
- public:
-  explicit ScopedCwd(const std::string& dir) : old_(std::filesystem::current_path()) {
-    std::filesystem::current_path(dir);
-  }
-  ~ScopedCwd() {
-    std::error_code ec;
-    std::filesystem::current_path(old_, ec);
-  }
-
- private:
-  std::filesystem::path old_;
-};
 
 /// A local mirror of the four original .gz files: 60,000/10,000 synthetic 28x28 images.
 void write_local_mirror(const std::string& dir) {

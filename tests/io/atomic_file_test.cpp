@@ -4,6 +4,7 @@
 
 #include "ember/io.h"
 #include "harness/op_harness.h"
+#include "harness/scoped_cwd.h"
 #include "io/temp_dir.h"
 
 using namespace ember;
@@ -59,9 +60,9 @@ TEST(AtomicFile, ErrorsNameThePath) {
 
 TEST(AtomicFile, RelativePathInCurrentDirectory) {
   TempDir dir;
-  auto old = std::filesystem::current_path();
-  std::filesystem::current_path(dir.path());
-  io::write_file_atomic("rel.txt", std::string_view("hello"));
-  std::filesystem::current_path(old);
+  {
+    ScopedCwd cwd(dir.path());
+    io::write_file_atomic("rel.txt", std::string_view("hello"));
+  }
   EXPECT_EQ(read_bytes(dir.file("rel.txt")), "hello");
 }
