@@ -23,7 +23,7 @@ Layout layout(const nn::NamedTensors& v) {
 }  // namespace
 
 TEST(Zoo, Names) {
-  EXPECT_EQ(models::model_names(), (std::vector<std::string>{"mlp", "lenet"}));
+  EXPECT_EQ(models::model_names(), (std::vector<std::string>{"mlp", "lenet", "resnet20", "resnet18", "resnet34", "resnet50"}));
   EXPECT_EMBER_ERROR(models::make_model("resnet"), "unknown model 'resnet'", "mlp", "lenet");
   for (const auto& n : models::model_names()) EXPECT_NE(models::make_model(n), nullptr) << n;
 }
@@ -144,9 +144,9 @@ TEST(Zoo, GradientsReachEveryLenetParameter) {
   for (const Tensor& p : m->parameters()) EXPECT_FALSE(p.grad().defined());
 }
 
-TEST(Zoo, DefaultInitialisationBounds) {
+TEST(Zoo, DefaultInitialisationBounds) {  // mlp and lenet keep PyTorch's module defaults
   manual_seed(15);
-  for (const auto& name : models::model_names()) {
+  for (const std::string name : {"mlp", "lenet"}) {
     auto m = models::make_model(name);
     int checked = 0;
     for (auto& [path, mod] : m->named_modules()) {

@@ -19,7 +19,7 @@ struct EvalArgs {
 
 int run_eval(const EvalArgs& a) {
   const Device device = resolve_device(a.device);
-  nn::ModulePtr model = load_model(a.model, a.weights, device);
+  nn::ModulePtr model = load_model(a.model, a.dataset, a.weights, device);
   auto ds = make_dataset(a.dataset, a.data_dir, a.split == "train" ? data::Split::Train : data::Split::Test);
   Progress bar(stderr, /*plain_lines=*/false);  // a bar on a terminal; stdout keeps only the result
   const auto t0 = std::chrono::steady_clock::now();
@@ -57,7 +57,7 @@ int run_eval(const EvalArgs& a) {
 Command add_eval_command(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
   CLI::App* cmd = app.add_subcommand("eval", "Evaluate saved weights: accuracy, loss and a confusion matrix");
-  std::vector<std::string> models(std::begin(kModels), std::end(kModels));
+  std::vector<std::string> models = models::model_names();
   cmd->add_option("--model", a->model, "Model from the zoo")->check(CLI::IsMember(models))->capture_default_str();
   cmd->add_option("--weights", a->weights,
                   "safetensors weights (ember's model.safetensors or PyTorch's for the same model; not a checkpoint)")

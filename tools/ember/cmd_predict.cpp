@@ -17,7 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct PredictArgs {
-  std::string model = "lenet", weights, device = "cpu", invert = "auto", save_input;
+  std::string model = "lenet", dataset = "mnist", weights, device = "cpu", invert = "auto", save_input;
   std::vector<std::string> paths;
   int64_t top = 3;
   bool json = false;
@@ -99,7 +99,7 @@ void print(const std::string& path, const data::DigitImage& d, const std::vector
 
 int run_predict(const PredictArgs& a) {
   Device device = resolve_device(a.device);
-  nn::ModulePtr model = load_model(a.model, a.weights, device);
+  nn::ModulePtr model = load_model(a.model, a.dataset, a.weights, device);
   data::Normalize norm = input_normalization("mnist");
   NoGradGuard no_grad;
   Generator unused;
@@ -146,7 +146,7 @@ Command add_predict_command(CLI::App& app) {
       "(png jpg jpeg bmp pgm ppm gif tga) sorted by name. A file that cannot be\n"
       "read, holds no digit or is over 50 megapixels is reported on stderr and\n"
       "the rest are still predicted; the exit code is then 1.");
-  std::vector<std::string> models(std::begin(kModels), std::end(kModels));
+  std::vector<std::string> models = models::model_names();
   cmd->add_option("--model", a->model, "Model from the zoo")->check(CLI::IsMember(models))->capture_default_str();
   cmd->add_option("--weights", a->weights, "safetensors weights")->required();
   cmd->add_option("--top", a->top, "How many classes to show")->check(CLI::Range(int64_t{1}, int64_t{10}))->capture_default_str();

@@ -59,8 +59,14 @@ data::Normalize input_normalization(const std::string& dataset) {
   return data::Normalize({0.1307}, {0.3081});
 }
 
-nn::ModulePtr load_model(const std::string& name, const std::string& weights, Device device) {
-  nn::ModulePtr m = models::make_model(name);
+nn::ModulePtr make_model_for(const std::string& name, const std::string& dataset) {
+  // Every dataset the CLI knows holds 28x28 grayscale images in 10 classes.
+  (void)input_normalization(dataset);  // names an unknown dataset
+  return models::make_model(name, models::ModelConfig{10, 1, 28});
+}
+
+nn::ModulePtr load_model(const std::string& name, const std::string& dataset, const std::string& weights, Device device) {
+  nn::ModulePtr m = make_model_for(name, dataset);
   io::SafetensorsFile f = io::load_safetensors(weights);
   auto format = f.metadata.find("format");
   if (format != f.metadata.end() && format->second == io::kCheckpointFormat) {

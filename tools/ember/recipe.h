@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ember/ember.h"
+#include "ember/models/zoo.h"
 
 namespace ember::cli {
 
@@ -38,7 +39,6 @@ struct TrainConfig {
   nlohmann::json to_json() const;
 };
 
-inline constexpr const char* kModels[] = {"mlp", "lenet"};
 inline constexpr const char* kOptimizers[] = {"sgd", "adam", "adamw"};
 inline constexpr const char* kSchedules[] = {"none", "step", "cosine", "onecycle"};
 inline constexpr const char* kDatasets[] = {"mnist"};
@@ -49,10 +49,13 @@ std::shared_ptr<const data::Dataset> make_dataset(const std::string& name, const
                                                   int64_t limit = 0);
 /// The per-channel normalisation every model input gets (MNIST: mean 0.1307, std 0.3081).
 data::Normalize input_normalization(const std::string& dataset);
-/// The zoo model `name` with weights loaded (strictly) from a safetensors file, on device, in eval mode.
+/// The zoo model `name` built for the images of `dataset` (its channels, size and classes).
+nn::ModulePtr make_model_for(const std::string& name, const std::string& dataset);
+/// The zoo model `name` built for `dataset`, with weights loaded (strictly) from a safetensors
+/// file, on device, in eval mode.
 /// A training checkpoint passed as weights is refused with a message pointing to --resume and
 /// the model.safetensors beside it.
-nn::ModulePtr load_model(const std::string& name, const std::string& weights, Device device);
+nn::ModulePtr load_model(const std::string& name, const std::string& dataset, const std::string& weights, Device device);
 std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, const nn::Module& model);
 /// nullptr for "none". steps_per_epoch sizes the step-wise schedules.
 std::unique_ptr<optim::LRScheduler> make_scheduler(const TrainConfig& c, optim::Optimizer& opt, int64_t steps_per_epoch);

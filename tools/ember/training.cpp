@@ -172,7 +172,7 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
   data::DataLoader loader(train_set, lo);
   const int64_t per_epoch = loader.batches_per_epoch();
 
-  nn::ModulePtr model = models::make_model(c.model);
+  nn::ModulePtr model = make_model_for(c.model, c.dataset);
   model->to(device);
   auto opt = make_optimizer(c, *model);
   auto sched = make_scheduler(c, *opt, per_epoch);
