@@ -2,7 +2,11 @@
 thread count, then `ember bench --json` in the same run, and the ratios.
 
 usage: /usr/bin/python3 bench/compare_pytorch.py [--ember build/tools/ember/ember] [--threads 2]
-       [--repeats 20] [--warmup 5] [--precision fp32|bf16] [--workload NAME ...] [--json]
+       [--repeats 20] [--warmup 5] [--precision fp32|bf16] [--workload NAME ...] [--channels-last] [--json]
+
+The ResNet workloads use torchvision's resnet50 and the same resnet20 as models/resnet.cpp (torchvision
+BasicBlocks, 3x3 stem, 16/32/64 channels). PyTorch runs them in its default NCHW memory format unless
+--channels-last is given (then model and input are converted, as PyTorch's performance guide advises).
 
 Ratios are oriented so that > 1 means ember is better (higher throughput or lower latency).
 Run with Debian's /usr/bin/python3 (python3-torch).
@@ -18,7 +22,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-WORKLOADS = ["mlp", "lenet", "mlp-infer", "gemm", "tiny-op"]
+WORKLOADS = ["mlp", "lenet", "resnet20", "resnet50", "mlp-infer", "resnet50-infer", "gemm", "tiny-op"]
+CHANNELS_LAST = False  # set from --channels-last
 HIGHER_IS_BETTER = {"samples_per_s": True, "gflops": True, "ms_per_batch": False, "us_per_op": False}
 
 
@@ -32,27 +37,75 @@ def lenet():
                          nn.Flatten(), nn.Dropout(0.3), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
+class BasicBlock(nn.Module):
+    """torchvision.models.resnet.BasicBlock with a conv1x1+BN downsample when the shape changes."""
+
+    def __init__(self, cin, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or cin != planes:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        return self.relu(self.bn2(self.conv2(out)) + identity)
+
+
+def resnet20(in_channels=1, num_classes=10):
+    layers, cin = [], 16
+    for i, width in enumerate([16, 32, 64]):
+        blocks = []
+        for b in range(3):
+            blocks.append(BasicBlock(cin, width, 2 if i > 0 and b == 0 else 1))
+            cin = width
+        layers.append(nn.Sequential(*blocks))
+    return nn.Sequential(nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(inplace=True),
+                         *layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, num_classes))
+
+
+def layout(model, x):
+    if CHANNELS_LAST and x.dim() == 4:
+        return model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
+    return model, x
+
+
+def train_step(model, x, y, bf16):
+    model.train()
+    model, x = layout(model, x)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def run():
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return run
+
+
 def make(name, precision):
     """Returns (metric, units_per_run, inner, run) exactly as tools/ember/bench_workloads.cpp."""
     torch.manual_seed(0)
     bf16 = precision == "bf16"
-    if name in ("mlp", "lenet"):
-        model = mlp() if name == "mlp" else lenet()
-        model.train()
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-        x = torch.randn(128, 1, 28, 28)
-        y = torch.arange(128) % 10
-
-        def run():
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                loss = F.cross_entropy(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return "samples_per_s", 128, 1, run
-    if name == "mlp-infer":
-        model = mlp().eval()
-        x = torch.randn(1, 1, 28, 28)
+    if name in ("mlp", "lenet", "resnet20"):
+        model = {"mlp": mlp, "lenet": lenet, "resnet20": resnet20}[name]()
+        return "samples_per_s", 128, 1, train_step(model, torch.randn(128, 1, 28, 28), torch.arange(128) % 10, bf16)
+    if name == "resnet50":
+        import torchvision
+        model = torchvision.models.resnet50()
+        return "samples_per_s", 8, 1, train_step(model, torch.randn(8, 3, 224, 224), torch.arange(8) % 1000, bf16)
+    if name in ("mlp-infer", "resnet50-infer"):
+        if name == "mlp-infer":
+            model, x = mlp().eval(), torch.randn(1, 1, 28, 28)
+        else:
+            import torchvision
+            model, x = layout(torchvision.models.resnet50().eval(), torch.randn(1, 3, 224, 224))
 
         def run():
             with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
@@ -109,8 +162,11 @@ def main():
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     p.add_argument("--workload", action="append", choices=WORKLOADS)
+    p.add_argument("--channels-last", action="store_true", help="PyTorch's ResNets in channels_last")
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
+    global CHANNELS_LAST
+    CHANNELS_LAST = a.channels_last
     # tiny-op is an fp32 workload (ember refuses it in bf16): the default list leaves it out there.
     names = a.workload or [w for w in WORKLOADS if a.precision == "fp32" or w != "tiny-op"]
     torch.set_num_threads(a.threads)
@@ -133,14 +189,14 @@ def main():
         for row in rows:
             print(json.dumps(row))
         return
-    print(f"torch {torch.__version__}, {a.threads} threads, {a.precision}, median of {a.repeats} runs "
+    print(f"torch {torch.__version__} ({'channels_last' if a.channels_last else 'NCHW'}), {a.threads} threads, {a.precision}, median of {a.repeats} runs "
           f"after {a.warmup} warm-up; ratio > 1 means ember is better")
-    print(f"{'workload':<10} {'metric':<14} {'pytorch':>12} {'ember':>12} {'ratio':>8}")
+    print(f"{'workload':<15} {'metric':<14} {'pytorch':>12} {'ember':>12} {'ratio':>8}")
     for row in rows:
         if row["ember"] is None:
-            print(f"{row['workload']:<10} {row['metric']:<14} {row['pytorch']:>12.4g} {'error':>12}  {row['error']}")
+            print(f"{row['workload']:<15} {row['metric']:<14} {row['pytorch']:>12.4g} {'error':>12}  {row['error']}")
         else:
-            print(f"{row['workload']:<10} {row['metric']:<14} {row['pytorch']:>12.4g} {row['ember']:>12.4g} "
+            print(f"{row['workload']:<15} {row['metric']:<14} {row['pytorch']:>12.4g} {row['ember']:>12.4g} "
                   f"{row['ratio']:>7.2f}x")
 
 

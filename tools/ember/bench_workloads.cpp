@@ -23,13 +23,14 @@ void require_fp32(const std::string& workload, const std::string& precision) {
 
 /// One training step of a zoo model: forward, cross-entropy (under autocast to `low` unless
 /// it is float32), backward, SGD momentum update.
-Workload train_step(const std::string& model_name, Device device, int64_t batch, DType low) {
+Workload train_step(const std::string& model_name, Device device, int64_t batch, DType low,
+                    const models::ModelConfig& input = {10, 1, 28}) {
   manual_seed(0);
-  auto model = models::make_model(model_name);
+  auto model = models::make_model(model_name, input);
   model->to(device);
   model->train();
   auto opt = std::make_shared<optim::SGD>(model->parameters(), optim::SGDOptions(0.01).with_momentum(0.9));
-  Tensor x = randn({batch, 1, 28, 28}).to(device);
+  Tensor x = randn({batch, input.in_channels, input.image_size, input.image_size}).to(device);
   Tensor y = class_targets(batch).to(device);
   Workload w{model_name, "samples_per_s", static_cast<double>(batch), 1, {}, {}};
   w.run = [model, opt, x, y, low] {
@@ -55,14 +56,17 @@ Workload make_workload(const std::string& name, Device device, const std::string
     std::fprintf(stderr, "ember: note: %s on %s runs on ember's reference loops: this measures them, not fast kernels\n",
                  precision.c_str(), device.str().c_str());
   Workload w;
-  if (name == "mlp" || name == "lenet") {
+  if (name == "mlp" || name == "lenet" || name == "resnet20") {
     w = train_step(name, device, 128, low);
-  } else if (name == "mlp-infer") {
+  } else if (name == "resnet50") {  // ImageNet-sized training step, batch 8, 1000 classes
+    w = train_step(name, device, 8, low, {1000, 3, 224});
+  } else if (name == "mlp-infer" || name == "resnet50-infer") {
+    const bool resnet = name == "resnet50-infer";
     manual_seed(0);
-    auto model = models::make_model("mlp");
+    auto model = resnet ? models::make_model("resnet50", {1000, 3, 224}) : models::make_model("mlp");
     model->to(device);
     model->eval();
-    Tensor x = randn({1, 1, 28, 28}).to(device);
+    Tensor x = (resnet ? randn({1, 3, 224, 224}) : randn({1, 1, 28, 28})).to(device);
     w = Workload{name, "ms_per_batch", 1, 1, {}, {}};
     w.run = [model, x, low] {
       NoGradGuard ng;
@@ -88,7 +92,7 @@ Workload make_workload(const std::string& name, Device device, const std::string
       for (int64_t i = 0; i < inner; ++i) Tensor c = add(a, b);
     };
   } else {
-    EMBER_FAIL("bench: unknown workload '", name, "' (mlp, lenet, mlp-infer, gemm, tiny-op)");
+    EMBER_FAIL("bench: unknown workload '", name, "' (mlp, lenet, resnet20, resnet50, mlp-infer, resnet50-infer, gemm, tiny-op)");
   }
   w.sync = [device] { synchronize(device); };
   return w;

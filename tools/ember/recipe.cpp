@@ -1,6 +1,8 @@
 // Training recipe factories (see recipe.h).
 #include "recipe.h"
 
+#include <algorithm>
+
 #include "models/zoo.h"
 
 namespace ember::cli {
@@ -26,6 +28,27 @@ class Prefix : public data::Dataset {
 };
 }  // namespace
 
+void TrainConfig::apply_model_recipe(const std::vector<std::string>& given) {
+  auto unset = [&](const char* flag) { return std::find(given.begin(), given.end(), flag) == given.end(); };
+  if (model.rfind("resnet", 0) != 0) return;  // mlp, lenet: the struct's defaults are their recipe
+  if (unset("--epochs")) epochs = 30;
+  if (unset("--batch-size")) batch_size = 128;
+  if (unset("--optimizer")) optimizer = "sgd";
+  if (unset("--schedule")) schedule = "onecycle";
+  if (unset("--shift")) shift = 0;
+  if (unset("--crop-padding")) crop_padding = 2;
+  if (unset("--flip")) flip = true;
+}
+
+data::BatchTransform TrainConfig::train_transform() const {
+  std::vector<data::BatchTransform> t;
+  if (shift > 0) t.emplace_back(data::RandomShift(shift));
+  if (crop_padding > 0) t.emplace_back(data::RandomCrop(28, crop_padding));
+  if (flip) t.emplace_back(data::RandomHorizontalFlip(0.5));
+  t.emplace_back(input_normalization(dataset));
+  return data::Compose(std::move(t));
+}
+
 double TrainConfig::effective_lr() const {
   if (lr > 0) return lr;
   if (optimizer == "sgd") return schedule == "onecycle" ? 0.1 : 0.05;
@@ -42,7 +65,7 @@ nlohmann::json TrainConfig::to_json() const {
   return {{"model", model},         {"dataset", dataset},       {"epochs", epochs},
           {"batch_size", batch_size}, {"lr", effective_lr()},   {"optimizer", optimizer},
           {"schedule", schedule},   {"weight_decay", effective_weight_decay()}, {"momentum", momentum},
-          {"shift", shift},         {"label_smoothing", label_smoothing}, {"device", device}, {"precision", precision},
+          {"shift", shift}, {"crop_padding", crop_padding}, {"flip", flip},         {"label_smoothing", label_smoothing}, {"device", device}, {"precision", precision},
           {"seed", seed},           {"train_limit", train_limit}};
 }
 

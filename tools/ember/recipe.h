@@ -24,6 +24,8 @@ struct TrainConfig {
   double weight_decay = -1;  // < 0: the optimizer's default below
   double momentum = 0.9;     // SGD only
   int64_t shift = 2;         // random translation in pixels (augmentation); 0 disables
+  int64_t crop_padding = 0;  // random crop after zero padding by this many pixels; 0 disables
+  bool flip = false;         // random horizontal flip (p = 0.5)
   double label_smoothing = 0.1;  // seeds 0-3 end at 98.75-99.05% (without it: 98.3-98.65%)
   std::string device = "cpu";
   std::string precision = "fp32";  // fp32, bf16 (autocast) or fp16 (autocast + loss scaling)
@@ -33,6 +35,14 @@ struct TrainConfig {
   bool json = false;
   int64_t train_limit = 0;        // use only the first N training samples (0: all)
   int64_t checkpoint_every = 50;  // steps between checkpoints (and at every epoch end)
+
+  /// Replaces the fields whose flag was not given (`given` holds flag names such as "--epochs")
+  /// with the recipe of this->model: mlp/lenet keep the defaults above; the ResNets train for
+  /// 30 epochs of 128 with SGD (Nesterov momentum 0.9, onecycle to lr 0.1, weight decay 5e-4),
+  /// random crops of the 2-pixel-padded image and horizontal flips instead of shifts.
+  void apply_model_recipe(const std::vector<std::string>& given);
+  /// The image augmentation and normalisation of a training batch, as this config asks.
+  data::BatchTransform train_transform() const;
 
   double effective_lr() const;
   double effective_weight_decay() const;

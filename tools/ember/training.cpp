@@ -167,8 +167,7 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
   data::DataLoaderOptions lo;
   lo.batch_size = c.batch_size;
   lo.seed = c.seed;
-  lo.transform = data::Compose({c.shift > 0 ? data::BatchTransform(data::RandomShift(c.shift)) : data::BatchTransform(),
-                                data::BatchTransform(norm)});
+  lo.transform = c.train_transform();
   data::DataLoader loader(train_set, lo);
   const int64_t per_epoch = loader.batches_per_epoch();
 
