@@ -95,6 +95,20 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     Backend& be = x.impl()->backend();
     Tensor go = activation_arg(grads[0], be);
     bool empty = go.numel() == 0;
+    bool want_b = bias.defined() && bias.requires_grad();
+    // Both gradients in one call where the backend shares work between them (optional kernel).
+    static const ops::KernelRef<kernels::Conv2dBackwardKernel> both(kernels::kConv2dBackward);
+    if (!empty && x.requires_grad() && weight.requires_grad() && both(be).native(x.dtype())) {
+      r[0] = make_empty_activation(x.shape(), x.dtype(), be, keeps_channels_last(x));
+      Tensor gw = make_empty(weight.shape(), weight.dtype(), d);
+      Tensor gb = want_b ? make_empty(bias.shape(), bias.dtype(), d) : Tensor();
+      TensorArg gba = want_b ? arg_of(gb) : TensorArg{};
+      both(be)(arg_of(go), arg_of(activation_arg(x, be)), arg_of(weight.contiguous()), arg_of(r[0]), arg_of(gw),
+               want_b ? &gba : nullptr, g);
+      r[1] = gw;
+      r[2] = gb;
+      return r;
+    }
     if (x.requires_grad()) {
       // The input gradient in the input's layout, so that it meets the layer below as that left it.
       r[0] = make_empty_activation(x.shape(), x.dtype(), be, keeps_channels_last(x));
@@ -103,7 +117,6 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
         ops::kernel<kernels::Conv2dBackwardInputKernel>(d, kernels::kConv2dBackwardInput)(
             arg_of(go), arg_of(weight.contiguous()), arg_of(r[0]), g);
     }
-    bool want_b = bias.defined() && bias.requires_grad();
     if (weight.requires_grad() || want_b) {
       Tensor gw = make_empty(weight.shape(), weight.dtype(), d);
       Tensor gb = want_b ? make_empty(bias.shape(), bias.dtype(), d) : Tensor();

@@ -217,6 +217,16 @@ TEST(Conv2d, OneDnnPrimitivesAreCached) {
   EXPECT_EQ(cpu::onednn::conv2d_primitives_created(), created);
 }
 
+// ResNet's 3x3 convolution (16 channels, float32 NCHW): the backward reorders grad_out into
+// oneDNN's blocked layout once for both gradients, and still matches the reference loops.
+TEST(Conv2d, OneDnnBackwardStagesGradOutOnce) {
+  const Shape xs{4, 16, 10, 10}, ws{16, 16, 3, 3};
+  const Conv2dParams p = P({1, 1}, {1, 1}, {1, 1}, 1);
+  const int64_t shared = cpu::onednn::conv2d_shared_stagings();
+  expect_fast_matches_reference(kFloat32, xs, ws, p, 1e-4, 1e-4, true);
+  EXPECT_EQ(cpu::onednn::conv2d_shared_stagings() - shared, 1);
+}
+
 TEST(Conv2d, Errors) {
   EXPECT_EMBER_ERROR(conv2d(zeros({8, 3, 28, 28}), zeros({16, 1, 3, 3})), "conv2d", "[8,3,28,28]", "3 channels",
                      "[16,1,3,3]", "expects 1", "groups=1");

@@ -177,7 +177,15 @@ void conv2d_backward_weight(const TensorArg& go, const TensorArg& x, const Tenso
 
 }  // namespace
 
+void conv2d_backward(const TensorArg& go, const TensorArg& x, const TensorArg& w, const TensorArg& gx,
+                     const TensorArg& gw, const TensorArg* gb, const Conv2dGeometry& g) {
+  if (fast_paths_enabled() && onednn::conv2d_backward(go, x, w, &gx, &gw, gb, g)) return;
+  conv2d_backward_input(go, w, gx, g);
+  conv2d_backward_weight(go, x, gw, gb, g);
+}
+
 void register_conv_kernels(KernelTable& t) {
+  t.set(kernels::kConv2dBackward, conv2d_backward);
   t.set(kernels::kConv2dForward, conv2d_forward);
   t.set(kernels::kConv2dBackwardInput, conv2d_backward_input);
   t.set(kernels::kConv2dBackwardWeight, conv2d_backward_weight);

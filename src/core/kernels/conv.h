@@ -40,4 +40,12 @@ using Conv2dBackwardWeightKernel = void(const TensorArg& grad_out, const TensorA
                                         const TensorArg* grad_bias, const Conv2dGeometry& g);
 inline constinit const KernelKey<Conv2dBackwardWeightKernel> kConv2dBackwardWeight{"conv2d_backward_weight"};
 
+/// Optional (core/kernels/fused.h): both gradients in one call, for backends that share work
+/// between them (oneDNN: grad_out reordered once). grad_x and grad_w are required; grad_bias may
+/// be nullptr. Same results as the two kernels above.
+using Conv2dBackwardKernel = void(const TensorArg& grad_out, const TensorArg& x, const TensorArg& w,
+                                  const TensorArg& grad_x, const TensorArg& grad_w, const TensorArg* grad_bias,
+                                  const Conv2dGeometry& g);
+inline constinit const KernelKey<Conv2dBackwardKernel> kConv2dBackward{"conv2d_backward"};
+
 }  // namespace ember::kernels

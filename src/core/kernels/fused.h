@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/kernels/conv.h"
 #include "core/kernels/optim.h"
 #include "core/kernels/kernel_key.h"
 #include "core/kernels/tensor_arg.h"
@@ -73,7 +74,7 @@ inline bool is_optional_kernel(std::string_view name) {
   // The gradient clipping kernels (core/kernels/optim.h) are optional too: clip_grad_norm_ uses
   // tensor ops on a device without them.
   for (const char* k : {kBatchNormReluMaxPool2dForward.name(), kBatchNormReluMaxPool2dBackward.name(), kDropout.name(),
-                        kGradNorm.name(), kGradScale.name()})
+                        kGradNorm.name(), kGradScale.name(), kConv2dBackward.name()})
     if (name == k) return true;
   return false;
 }

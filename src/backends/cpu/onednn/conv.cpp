@@ -26,7 +26,7 @@ namespace {
 using kernels::Conv2dGeometry;
 using tag = dnnl::memory::format_tag;
 
-std::atomic<int64_t> g_calls{0}, g_created{0};
+std::atomic<int64_t> g_calls{0}, g_created{0}, g_shared{0};
 
 enum class Kind : int64_t { Forward, BackwardData, BackwardWeights };
 
@@ -208,19 +208,36 @@ void* data_of(const TensorArg& a) {
   return static_cast<char*>(a.data) + a.offset * static_cast<int64_t>(dtype_size(a.dtype));
 }
 
-/// Runs e with the operands in slot order (nullptr for an absent optional operand).
-void run(Entry& e, const std::array<const TensorArg*, kSlots>& slots) {
-  std::lock_guard<std::mutex> lock(e.mu);
+/// Runs e (whose mutex the caller holds) with the operands in slot order (nullptr for an absent
+/// optional operand). An input whose DNNL_ARG_* is `shared_arg` takes `shared` (already in the
+/// primitive's layout) instead of its own staging. Returns the memory each input was given.
+std::unordered_map<int, dnnl::memory> run_locked(Entry& e, const std::array<const TensorArg*, kSlots>& slots,
+                                                  int shared_arg = -1, const dnnl::memory* shared = nullptr) {
   dnnl::stream& s = stream();
   std::unordered_map<int, dnnl::memory> args;
-  for (size_t i = 0; i < e.inputs.size(); ++i)
-    args.emplace(e.inputs[i].first, e.inputs[i].second.bind(data_of(*slots[e.in_slots[i]]), s));
+  for (size_t i = 0; i < e.inputs.size(); ++i) {
+    if (e.inputs[i].first == shared_arg && shared) args.emplace(shared_arg, *shared);
+    else args.emplace(e.inputs[i].first, e.inputs[i].second.bind(data_of(*slots[e.in_slots[i]]), s));
+  }
   for (size_t i = 0; i < e.outputs.size(); ++i)
     args.emplace(e.outputs[i].first, e.outputs[i].second.bind(data_of(*slots[e.out_slots[i]]), s));
   e.prim.execute(s, args);
   for (auto& [arg, staged] : e.outputs) staged.finish(s);
   s.wait();
   ++g_calls;
+  return args;
+}
+
+void run(Entry& e, const std::array<const TensorArg*, kSlots>& slots) {
+  std::lock_guard<std::mutex> lock(e.mu);
+  run_locked(e, slots);
+}
+
+/// The layout e's input `arg` is staged into (null when e has no such input).
+const dnnl::memory::desc* wanted_of(const Entry& e, int arg) {
+  for (const auto& [a, staged] : e.inputs)
+    if (a == arg) return &staged.wanted();
+  return nullptr;
 }
 
 }  // namespace
@@ -249,7 +266,27 @@ bool conv2d_backward_weight(const TensorArg& grad_out, const TensorArg& x, const
   return true;
 }
 
+bool conv2d_backward(const TensorArg& grad_out, const TensorArg& x, const TensorArg& w, const TensorArg* grad_x,
+                     const TensorArg* grad_w, const TensorArg* grad_bias, const Conv2dGeometry& g) {
+  if (!grad_x || !grad_w) return false;  // one gradient alone: the single kernels
+  Entry& ed = lookup(Kind::BackwardData, *grad_x, w, grad_out, false, g);
+  Entry& ew = lookup(Kind::BackwardWeights, x, *grad_w, grad_out, grad_bias != nullptr, g);
+  if (!ed.ok || !ew.ok) return false;
+  // Always data before weights, so two threads never wait on each other's entries.
+  std::scoped_lock lock(ed.mu, ew.mu);
+  auto args = run_locked(ed, {&grad_out, &w, nullptr, grad_x, nullptr});
+  // grad_out staged (reordered) once for both primitives when they want it in the same layout.
+  const dnnl::memory::desc* wd = wanted_of(ed, DNNL_ARG_DIFF_DST);
+  const dnnl::memory::desc* ww = wanted_of(ew, DNNL_ARG_DIFF_DST);
+  const bool share = wd && ww && *wd == *ww && !ed.inputs.empty();
+  if (share) ++g_shared;
+  run_locked(ew, {&grad_out, &x, nullptr, grad_w, grad_bias}, share ? DNNL_ARG_DIFF_DST : -1,
+             share ? &args.at(DNNL_ARG_DIFF_DST) : nullptr);
+  return true;
+}
+
 int64_t conv2d_calls() { return g_calls.load(); }
+int64_t conv2d_shared_stagings() { return g_shared.load(); }
 int64_t conv2d_primitives_created() { return g_created.load(); }
 
 }  // namespace ember::cpu::onednn

@@ -6,7 +6,7 @@
 namespace ember::cpu::onednn {
 
 StagedArg::StagedArg(const dnnl::memory::desc& plain, const dnnl::memory::desc& wanted, bool input)
-    : input_(input), direct_(plain == wanted) {
+    : wanted_(wanted), input_(input), direct_(plain == wanted) {
   user_ = dnnl::memory(plain, engine(), DNNL_MEMORY_NONE);
   if (direct_) return;
   staged_ = dnnl::memory(wanted, engine());  // scratch owned by this argument, allocated once

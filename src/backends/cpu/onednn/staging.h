@@ -24,10 +24,13 @@ class StagedArg {
   void finish(dnnl::stream& s);
   /// True when the caller's layout is the primitive's (no scratch, no reorder).
   bool direct() const { return direct_; }
+  /// The primitive's layout of this argument.
+  const dnnl::memory::desc& wanted() const { return wanted_; }
 
  private:
   dnnl::memory user_, staged_;
   dnnl::reorder reorder_;
+  dnnl::memory::desc wanted_;
   bool input_ = true, direct_ = true;
 };
 
