@@ -1,10 +1,11 @@
 // ember data: datasets (MNIST, CIFAR-10, in-memory), the DataLoader, batch transforms, image
-// files, and fetching MNIST.
+// files, and fetching MNIST and Fashion-MNIST.
 #pragma once
 #include "ember/data/cifar10.h"
+#include "ember/data/class_names.h"
 #include "ember/data/dataloader.h"
 #include "ember/data/dataset.h"
+#include "ember/data/fetch.h"
 #include "ember/data/image.h"
 #include "ember/data/mnist.h"
-#include "ember/data/mnist_fetch.h"
 #include "ember/data/transforms.h"

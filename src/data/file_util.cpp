@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -57,46 +58,67 @@ std::string join_path(const std::string& dir, const std::string& name) {
 
 bool is_gzip(const std::vector<uint8_t>& b) { return b.size() >= 2 && b[0] == 0x1f && b[1] == 0x8b; }
 
-std::vector<uint8_t> gunzip(const std::vector<uint8_t>& in, const std::string& path) {
-  constexpr size_t kMaxOut = size_t(4) << 30;  // refuse decompression bombs beyond 4 GiB
-  std::vector<uint8_t> out;
-  out.resize(std::max<size_t>(in.size() * 4, 1 << 16));
+struct GzipReader::Stream {
   z_stream zs{};
-  EMBER_CHECK(inflateInit2(&zs, 16 + MAX_WBITS) == Z_OK, path, ": zlib inflateInit failed");
-  size_t in_pos = 0, out_pos = 0;
-  int rc = Z_OK;
-  while (true) {
-    if (out_pos == out.size()) {
-      if (out.size() >= kMaxOut) { inflateEnd(&zs); EMBER_FAIL(path, ": gzip data inflates beyond 4 GiB"); }
-      out.resize(std::min(out.size() * 2, kMaxOut));
+};
+
+GzipReader::GzipReader(const std::vector<uint8_t>& bytes, std::string path)
+    : z_(std::make_unique<Stream>()), in_(bytes), path_(std::move(path)) {
+  EMBER_CHECK(inflateInit2(&z_->zs, 16 + MAX_WBITS) == Z_OK, path_, ": zlib inflateInit failed");
+}
+
+GzipReader::~GzipReader() { inflateEnd(&z_->zs); }
+
+size_t GzipReader::read(uint8_t* out, size_t n) {
+  z_stream& zs = z_->zs;
+  size_t done = 0;
+  while (done < n && !finished_) {
+    // Position in the input: what zlib has consumed so far (it may hold up to 1 GiB at a time).
+    const size_t in_pos = zs.next_in ? static_cast<size_t>(zs.next_in - in_.data()) : 0;
+    if (zs.avail_in == 0) {
+      zs.next_in = const_cast<Bytef*>(in_.data() + in_pos);
+      zs.avail_in = static_cast<uInt>(std::min<size_t>(in_.size() - in_pos, 1u << 30));
     }
-    size_t in_chunk = std::min<size_t>(in.size() - in_pos, 1u << 30);
-    size_t out_chunk = std::min<size_t>(out.size() - out_pos, 1u << 30);
-    zs.next_in = const_cast<Bytef*>(in.data() + in_pos);
-    zs.avail_in = static_cast<uInt>(in_chunk);
-    zs.next_out = out.data() + out_pos;
+    const size_t out_chunk = std::min<size_t>(n - done, 1u << 30);
+    zs.next_out = out + done;
     zs.avail_out = static_cast<uInt>(out_chunk);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    in_pos += in_chunk - zs.avail_in;
-    out_pos += out_chunk - zs.avail_out;
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    done += out_chunk - zs.avail_out;
     if (rc == Z_STREAM_END) {
-      // Another gzip member may follow (as `cat a.gz b.gz` makes); trailing zeros are ignored.
-      size_t rest = in.size() - in_pos;
-      if (rest >= 2 && in[in_pos] == 0x1f && in[in_pos + 1] == 0x8b) { inflateReset(&zs); continue; }
+      // Another gzip member may follow (as `cat a.gz b.gz` makes); anything else is ignored.
+      const size_t pos = static_cast<size_t>(zs.next_in - in_.data()), rest = in_.size() - pos;
+      if (rest >= 2 && in_[pos] == 0x1f && in_[pos + 1] == 0x8b) {
+        inflateReset(&zs);
+        continue;
+      }
+      finished_ = true;
       break;
     }
-    if (rc == Z_BUF_ERROR && in_pos == in.size() && zs.avail_out != 0) {
-      inflateEnd(&zs);
-      EMBER_FAIL(path, ": truncated gzip data (ended after ", in.size(), " compressed bytes)");
-    }
-    if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      std::string msg = zs.msg ? zs.msg : "error " + std::to_string(rc);
-      inflateEnd(&zs);
-      EMBER_FAIL(path, ": corrupt gzip data (", msg, ")");
-    }
+    const bool input_left = zs.avail_in != 0 || static_cast<size_t>(zs.next_in - in_.data()) < in_.size();
+    if (rc == Z_BUF_ERROR && !input_left)
+      EMBER_FAIL(path_, ": truncated gzip data (ended after ", in_.size(), " compressed bytes)");
+    if (rc != Z_OK && rc != Z_BUF_ERROR)
+      EMBER_FAIL(path_, ": corrupt gzip data (", zs.msg ? zs.msg : "error " + std::to_string(rc), ")");
   }
-  inflateEnd(&zs);
-  out.resize(out_pos);
+  produced_ += done;
+  return done;
+}
+
+std::vector<uint8_t> gunzip(const std::vector<uint8_t>& in, const std::string& path) {
+  constexpr size_t kMaxOut = size_t(4) << 30;  // refuse decompression bombs beyond 4 GiB
+  GzipReader reader(in, path);
+  std::vector<uint8_t> out(std::min(kMaxOut, std::max<size_t>(in.size() * 4, 1 << 16)));
+  size_t pos = 0;
+  while (true) {
+    if (pos == out.size()) {
+      EMBER_CHECK(out.size() < kMaxOut, path, ": gzip data inflates beyond 4 GiB");
+      out.resize(std::min(out.size() * 2, kMaxOut));
+    }
+    const size_t want = out.size() - pos, got = reader.read(out.data() + pos, want);
+    pos += got;
+    if (got < want) break;
+  }
+  out.resize(pos);
   return out;
 }
 

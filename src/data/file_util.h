@@ -1,7 +1,9 @@
 // Internal file helpers for the data readers and the fetcher: whole-file reads, gzip in
-// memory (zlib), atomic writes, temporary directories, and running a command without a shell.
+// memory (zlib; whole or incrementally, so a reader can stop where its header says the data
+// ends), atomic writes, temporary directories, and running a command without a shell.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,7 +17,38 @@ std::string join_path(const std::string& dir, const std::string& name);
 
 /// True when bytes start with the gzip magic 1f 8b.
 bool is_gzip(const std::vector<uint8_t>& bytes);
-/// Inflates gzip data (concatenated members allowed); errors name `path` and zlib's message.
+/// Inflates gzip data incrementally (concatenated members allowed; anything after the last
+/// member that does not start with the gzip magic is ignored, as gzip(1) does with trailing
+/// zeros). Lets a reader inflate only as much as a header declares.
+class GzipReader {
+ public:
+  /// Requires `bytes` (gzip data) to outlive the reader; `path` names the file in errors.
+  GzipReader(const std::vector<uint8_t>& bytes, std::string path);
+  ~GzipReader();
+  GzipReader(const GzipReader&) = delete;
+  GzipReader& operator=(const GzipReader&) = delete;
+  /// Inflates up to n bytes into out (which must hold n) and returns how many it wrote: fewer
+  /// than n only when the data ends. Corrupt or truncated data throws ember::Error naming the
+  /// file and zlib's message.
+  size_t read(uint8_t* out, size_t n);
+  /// Bytes inflated so far.
+  uint64_t produced() const { return produced_; }
+
+ private:
+  struct Stream;
+  std::unique_ptr<Stream> z_;
+  const std::vector<uint8_t>& in_;
+  std::string path_;
+  uint64_t produced_ = 0;
+  bool finished_ = false;
+};
+
+/// The largest factor by which deflate can shrink data (zlib's technical details: 1032:1), so
+/// `compressed` gzip bytes inflate to at most compressed * kMaxDeflateRatio bytes.
+inline constexpr uint64_t kMaxDeflateRatio = 1032;
+
+/// Inflates gzip data whole (concatenated members allowed), refusing more than 4 GiB; errors
+/// name `path` and zlib's message.
 std::vector<uint8_t> gunzip(const std::vector<uint8_t>& bytes, const std::string& path);
 /// The file's bytes, inflated when they start with the gzip magic.
 std::vector<uint8_t> read_maybe_gzip(const std::string& path);

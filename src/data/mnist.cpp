@@ -1,4 +1,4 @@
-// MNIST IDX files: reading (plain or gzip, with magic/dims/length checks that name the file),
+// MNIST / Fashion-MNIST IDX files: reading (plain or gzip, with magic/dims/length checks that name the file),
 // atomic writing, and MnistDataset holding a split as uint8 with fast batch assembly.
 #include "ember/data/mnist.h"
 
@@ -25,27 +25,62 @@ std::string hex32(uint32_t v) {
   return buf;
 }
 
-/// The IDX payload of `path` after checking its magic, header length and exact total length.
-/// dims receives the header's dims; the header is 4 + 4*ndims bytes.
-std::vector<uint8_t> read_idx(const std::string& path, uint32_t magic, const char* what,
-                              std::vector<uint64_t>& dims) {
-  std::vector<uint8_t> b = detail::read_maybe_gzip(path);
-  EMBER_CHECK(b.size() >= 4, path, ": truncated IDX ", what, " file (", b.size(), " bytes, no header)");
-  uint32_t m = be32(b.data());
+/// The product of the IDX dims, saturated at 2^62 on a corrupt header (so it fails the checks).
+uint64_t payload_size(const std::vector<uint64_t>& dims) {
+  uint64_t payload = 1;
+  for (uint64_t d : dims)
+    payload = d != 0 && payload > (uint64_t(1) << 62) / d ? (uint64_t(1) << 62) : payload * d;
+  return payload;
+}
+
+/// Checks the magic in the first 4 bytes of `head` and returns the number of dims it declares.
+size_t check_magic(const uint8_t* head, size_t have, uint32_t magic, const std::string& path, const char* what) {
+  EMBER_CHECK(have >= 4, path, ": truncated IDX ", what, " file (", have, " bytes, no header)");
+  uint32_t m = be32(head);
   EMBER_CHECK(m == magic, path, ": bad magic number ", hex32(m), " for an IDX ", what, " file (expected ",
               hex32(magic), ")");
-  size_t nd = magic & 0xff;
-  size_t header = 4 + 4 * nd;
-  EMBER_CHECK(b.size() >= header, path, ": truncated IDX ", what, " header (", b.size(), " of ", header, " bytes)");
+  return magic & 0xff;
+}
+
+/// The IDX payload of gzip data: inflates the header, then exactly the payload it declares and
+/// not one byte further, so a small .gz that would inflate to gigabytes (a decompression bomb)
+/// fails after the declared size instead of being inflated whole.
+std::vector<uint8_t> read_idx_gzip(const std::vector<uint8_t>& gz, const std::string& path, uint32_t magic,
+                                   const char* what, std::vector<uint64_t>& dims) {
+  detail::GzipReader reader(gz, path);
+  uint8_t head[4 + 4 * 255];
+  const size_t nd = check_magic(head, reader.read(head, 4), magic, path, what);
+  const size_t header = 4 + 4 * nd;
+  const size_t got = 4 + reader.read(head + 4, 4 * nd);
+  EMBER_CHECK(got == header, path, ": truncated IDX ", what, " header (", got, " of ", header, " bytes)");
+  for (size_t d = 0; d < nd; ++d) dims.push_back(be32(head + 4 + 4 * d));
+  const uint64_t payload = payload_size(dims), want = header + payload;
+  // Refused before allocating: more than deflate can hold in this many compressed bytes.
+  const uint64_t most = static_cast<uint64_t>(gz.size()) * detail::kMaxDeflateRatio;
+  EMBER_CHECK(want <= most, path, ": truncated IDX ", what, " file: its header declares ", want,
+              " bytes, more than ", gz.size(), " bytes of gzip data can hold (at most ", most, ")");
+  std::vector<uint8_t> out(static_cast<size_t>(payload));
+  const uint64_t body = reader.read(out.data(), out.size());
+  EMBER_CHECK(body == payload, path, ": truncated IDX ", what, " file: the gzip data inflates to ", header + body,
+              " bytes, header says ", want);
+  uint8_t extra = 0;
+  EMBER_CHECK(reader.read(&extra, 1) == 0, path, ": oversized IDX ", what, " file: the gzip data inflates beyond the ",
+              want, " bytes its header declares (stopped inflating there)");
+  return out;
+}
+
+/// The IDX payload of `path` (plain or gzip) after checking its magic, header length and exact
+/// total length. dims receives the header's dims; the header is 4 + 4*ndims bytes.
+std::vector<uint8_t> read_idx(const std::string& path, uint32_t magic, const char* what,
+                              std::vector<uint64_t>& dims) {
   dims.clear();
-  uint64_t payload = 1;
-  for (size_t d = 0; d < nd; ++d) {
-    dims.push_back(be32(b.data() + 4 + 4 * d));
-    // Saturate instead of overflowing on a corrupt header (it then fails the length check).
-    payload = dims.back() != 0 && payload > (uint64_t(1) << 62) / dims.back() ? (uint64_t(1) << 62)
-                                                                                : payload * dims.back();
-  }
-  uint64_t want = header + payload;
+  std::vector<uint8_t> b = detail::read_file(path);
+  if (detail::is_gzip(b)) return read_idx_gzip(b, path, magic, what, dims);
+  const size_t nd = check_magic(b.data(), b.size(), magic, path, what);
+  const size_t header = 4 + 4 * nd;
+  EMBER_CHECK(b.size() >= header, path, ": truncated IDX ", what, " header (", b.size(), " of ", header, " bytes)");
+  for (size_t d = 0; d < nd; ++d) dims.push_back(be32(b.data() + 4 + 4 * d));
+  const uint64_t want = header + payload_size(dims);
   EMBER_CHECK(b.size() == want, path, ": ", b.size() < want ? "truncated" : "oversized", " IDX ", what,
               " file: ", b.size(), " bytes, header says ", want);
   return std::vector<uint8_t>(b.begin() + static_cast<std::ptrdiff_t>(header), b.end());
@@ -105,26 +140,26 @@ std::vector<std::string> mnist_file_names(Split split) {
   return {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
 }
 
-std::string find_mnist_file(const std::string& dir, const std::string& name) {
+std::string find_mnist_file(const std::string& dir, const std::string& name, const std::string& dataset) {
   std::string plain = detail::join_path(dir, name);
   if (detail::file_exists(plain)) return plain;
   if (detail::file_exists(plain + ".gz")) return plain + ".gz";
-  EMBER_FAIL("MnistDataset: ", plain, "[.gz]: file not found (run `ember data fetch mnist --dir ", dir, "`)");
+  EMBER_FAIL(dataset, ": ", plain, "[.gz]: file not found (run `ember data fetch ", dataset, " --dir ", dir, "`)");
 }
 
-MnistDataset::MnistDataset(const std::string& dir, Split split) {
+MnistDataset::MnistDataset(const std::string& dir, Split split, const std::string& dataset) {
   auto names = mnist_file_names(split);
-  images_path_ = find_mnist_file(dir, names[0]);
-  labels_path_ = find_mnist_file(dir, names[1]);
+  images_path_ = find_mnist_file(dir, names[0], dataset);
+  labels_path_ = find_mnist_file(dir, names[1], dataset);
   IdxImages im = read_idx_images(images_path_);
-  EMBER_CHECK(im.rows == kRows && im.cols == kCols, images_path_, ": images are ", im.rows, "x", im.cols,
-              ", MNIST expects 28x28");
+  EMBER_CHECK(im.rows == kRows && im.cols == kCols, images_path_, ": images are ", im.rows, "x", im.cols, ", ",
+              dataset, " expects 28x28");
   labels_ = read_idx_labels(labels_path_);
-  EMBER_CHECK(static_cast<int64_t>(labels_.size()) == im.count, "MnistDataset: ", images_path_, " holds ",
-              im.count, " images but ", labels_path_, " holds ", labels_.size(), " labels");
+  EMBER_CHECK(static_cast<int64_t>(labels_.size()) == im.count, dataset, ": ", images_path_, " holds ", im.count,
+              " images but ", labels_path_, " holds ", labels_.size(), " labels");
   for (size_t i = 0; i < labels_.size(); ++i)
     EMBER_CHECK(labels_[i] < kClasses, labels_path_, ": label ", int(labels_[i]), " at index ", i,
-                " is not a digit 0..9");
+                " is not a class 0..9");
   pixels_ = std::move(im.pixels);
 }
 

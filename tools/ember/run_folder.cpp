@@ -57,6 +57,8 @@ void reconcile_resume_config(const std::string& path, const std::string& saved_c
   };
   for (const char* k : {"optimizer", "schedule"})
     if (saved.contains(k) && saved[k] != now[k]) refuse(k, "a resumed run continues the saved optimizer and schedule.");
+  if (saved.contains("dataset") && saved["dataset"] != now["dataset"])
+    refuse("dataset", "a resumed run continues training on the same data.");
   if (c.schedule != "none")
     for (const char* k : {"epochs", "batch_size", "train_limit"})
       if (saved.contains(k) && saved[k] != now[k])

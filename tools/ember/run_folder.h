@@ -25,7 +25,7 @@ void check_out_folder(const TrainConfig& c);
 void remove_run_files(const std::string& out);
 
 /// Makes c agree with the config a checkpoint (at `path`) was written with, or throws naming
-/// the flag: --optimizer and --schedule must match, and with a schedule also --epochs,
+/// the flag: --dataset, --optimizer and --schedule must match, and with a schedule also --epochs,
 /// --batch-size and --train-limit (its length); --lr and --weight-decay, which the saved
 /// optimizer and schedule carry, are taken from the checkpoint when not given and refused when
 /// given with another value. Requires `saved_config` as written by TrainConfig::to_json().

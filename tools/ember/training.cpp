@@ -283,7 +283,7 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
     std::fflush(log);
     // Weights, metrics and curves first; then the checkpoint that says this epoch is done.
     io::save_safetensors(c.out + "/model.safetensors", model->state_dict(),
-                         {{"format", "pt"}, {"model", c.model}, {"producer", "ember"}});
+                         {{"format", "pt"}, {"model", c.model}, {"dataset", c.dataset}, {"producer", "ember"}});
     write_metrics(c.out, s.history);
     write_curves(c.out, s.history);
     RunState next = s;
