@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace ember::cli {
 
@@ -19,11 +20,17 @@ std::string with_commas(int64_t v) {
 std::string si(double v) {
   static const char* const kUnits[] = {"", "K", "M", "G", "T"};
   int u = 0;
-  while (std::fabs(v) >= 999.995 && u < 4) v /= 1000, ++u;
+  while (std::fabs(v) >= 1000 && u < 4) v /= 1000, ++u;
   char buf[32];
-  if (u == 0) std::snprintf(buf, sizeof buf, "%.0f", v);
-  else std::snprintf(buf, sizeof buf, std::fabs(v) >= 100 ? "%.1f%s" : "%.2f%s", v, kUnits[u]);
-  return buf;
+  if (u == 0) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+  }
+  // Three or four significant digits, decided after rounding (99.996K is 100.0K, 999.96K 1.00M).
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  if (std::fabs(std::strtod(buf, nullptr)) >= 100) std::snprintf(buf, sizeof buf, "%.1f", v);
+  if (std::fabs(std::strtod(buf, nullptr)) >= 1000 && u < 4) std::snprintf(buf, sizeof buf, "%.2f", v / 1000), ++u;
+  return std::string(buf) + kUnits[u];
 }
 
 }  // namespace ember::cli
