@@ -9,3 +9,4 @@
 #include "ember/nn/module.h"
 #include "ember/nn/norm.h"
 #include "ember/nn/pooling.h"
+#include "ember/nn/summary.h"

@@ -1,5 +1,6 @@
-// Sequential container. Runs its children in order, except that a BatchNorm2d → ReLU →
-// MaxPool2d(2) run in training mode goes through the fused batch_norm_relu_max_pool2d.
+// Sequential container. Runs its children in order (through Module::operator(), so module
+// observers see each call), except that a BatchNorm2d → ReLU → MaxPool2d(2) run in training
+// mode goes through the fused batch_norm_relu_max_pool2d when no observer is installed.
 #include "ember/nn/container.h"
 
 #include <array>
@@ -57,12 +58,14 @@ BatchNorm2d* fusable_batch_norm_relu_max_pool2d(const std::vector<ModulePtr>& mo
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
   for (size_t i = 0; i < mods_.size(); ++i) {
-    if (BatchNorm2d* bn = fusable_batch_norm_relu_max_pool2d(mods_, i)) {
+    // Fused, the three modules would be one call an observer could not attribute.
+    BatchNorm2d* bn = current_module_observer() ? nullptr : fusable_batch_norm_relu_max_pool2d(mods_, i);
+    if (bn) {
       y = bn->batch_norm_relu_max_pool2d(y);  // the same result, one pass (ops/norm.h)
       i += 2;
       continue;
     }
-    y = mods_[i]->forward(y);
+    y = (*mods_[i])(y);
   }
   return y;
 }

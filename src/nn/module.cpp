@@ -1,5 +1,5 @@
 // nn::Module: registration, recursive traversal with PyTorch's dotted names, modes,
-// device/dtype conversion, state dicts and the PyTorch-style repr.
+// device/dtype conversion, state dicts, the PyTorch-style repr and observed calls.
 #include "ember/nn/module.h"
 
 #include <algorithm>
@@ -24,7 +24,41 @@ std::string join_quoted(const std::vector<std::string>& v) {
   return s;
 }
 
+/// Uninstalls this thread's observer for a scope (while an observer's callback runs).
+class ObserverPause {
+ public:
+  ObserverPause() : prev_(detail::module_observer) { detail::module_observer = nullptr; }
+  ~ObserverPause() { detail::module_observer = prev_; }
+  ObserverPause(const ObserverPause&) = delete;
+  ObserverPause& operator=(const ObserverPause&) = delete;
+
+ private:
+  ModuleObserver* prev_;
+};
+
 }  // namespace
+
+namespace detail {
+constinit thread_local ModuleObserver* module_observer [[gnu::tls_model("initial-exec")]] = nullptr;
+}  // namespace detail
+
+Tensor Module::observed_call(ModuleObserver& o, const Tensor& x) {
+  {
+    ObserverPause pause;
+    o.pre(*this, x);
+  }
+  Tensor y;
+  try {
+    y = forward(x);
+  } catch (...) {
+    ObserverPause pause;
+    o.failed(*this, x);
+    throw;
+  }
+  ObserverPause pause;
+  o.post(*this, x, y);
+  return y;
+}
 
 Module::Module(std::string type_name) : type_name_(std::move(type_name)) {}
 

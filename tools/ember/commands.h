@@ -16,5 +16,7 @@ Command add_eval_command(CLI::App& app);
 Command add_predict_command(CLI::App& app);
 Command add_data_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
+Command add_models_command(CLI::App& app);
+Command add_summary_command(CLI::App& app);
 
 }  // namespace ember::cli

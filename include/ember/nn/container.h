@@ -33,7 +33,9 @@ class Sequential : public Module {
   size_t size() const { return mods_.size(); }
   bool empty() const { return mods_.empty(); }
 
-  /// Feeds x through every child in order (the identity when empty).
+  /// Feeds x through every child in order, calling each through operator() (the identity when
+  /// empty). In training mode a BatchNorm2d → ReLU → MaxPool2d(2) run is one fused op (the same
+  /// result) unless a ModuleObserver is installed, which then sees the three calls.
   Tensor forward(const Tensor& x) override;
 
  private:

@@ -1,7 +1,8 @@
 // nn::Module: the base of every layer and model, after torch::nn::Module. A module owns named
 // parameters (trainable leaves), buffers (state such as running statistics) and child modules,
 // and exposes them recursively under PyTorch's dotted names ("features.3.running_mean") so
-// state dicts are interchangeable with PyTorch's.
+// state dicts are interchangeable with PyTorch's. Every call through Module::operator() can be
+// watched by a ModuleObserver (PyTorch's forward hooks, for all modules of a thread at once).
 #pragma once
 #include <cstdint>
 #include <map>
@@ -24,6 +25,49 @@ class Module;
 using ModulePtr = std::shared_ptr<Module>;
 using NamedModules = std::vector<std::pair<std::string, ModulePtr>>;
 
+/// Sees every module call made through Module::operator() on the thread where it is installed
+/// (with ModuleObserverGuard), nested calls included, in call order: pre(A), pre(A's child B),
+/// post(B), ..., post(A). Direct calls of forward() are not seen, nor are ops a forward runs
+/// itself (a functional relu inside a block). While pre, post or failed runs, no observer is
+/// installed, so module calls an observer makes are not reported back to it.
+class ModuleObserver {
+ public:
+  virtual ~ModuleObserver() = default;
+  /// Before m.forward(input). An exception thrown here propagates and forward does not run.
+  virtual void pre(Module& m, const Tensor& input) = 0;
+  /// After m.forward(input) returned output.
+  virtual void post(Module& m, const Tensor& input, const Tensor& output) = 0;
+  /// Instead of post when m.forward(input) threw; the exception then propagates unchanged.
+  virtual void failed(Module& /*m*/, const Tensor& /*input*/) {}
+};
+
+namespace detail {
+/// The observer of this thread's module calls (null: none); change it only through
+/// ModuleObserverGuard. Constant-initialised (no TLS wrapper) and in the initial-exec TLS model,
+/// so reading it is a %fs-relative load, no __tls_get_addr call, also inside libember.so.
+extern constinit thread_local ModuleObserver* module_observer [[gnu::tls_model("initial-exec")]];
+}  // namespace detail
+
+/// The observer installed on this thread, or null.
+inline ModuleObserver* current_module_observer() { return detail::module_observer; }
+
+/// Installs `observer` for this thread's module calls for the guard's lifetime, replacing
+/// (not chaining) the one installed before, which the destructor puts back. Guards must be
+/// destroyed in reverse order of construction (as scoped objects are); the observer must
+/// outlive the guard.
+class ModuleObserverGuard {
+ public:
+  explicit ModuleObserverGuard(ModuleObserver& observer) : prev_(detail::module_observer) {
+    detail::module_observer = &observer;
+  }
+  ~ModuleObserverGuard() { detail::module_observer = prev_; }
+  ModuleObserverGuard(const ModuleObserverGuard&) = delete;
+  ModuleObserverGuard& operator=(const ModuleObserverGuard&) = delete;
+
+ private:
+  ModuleObserver* prev_;
+};
+
 class Module {
  public:
   /// type_name is what repr() and error messages call the module ("Linear", "Sequential").
@@ -34,7 +78,13 @@ class Module {
 
   /// The computation. The base class throws ember::Error (a module without a forward).
   virtual Tensor forward(const Tensor& x);
-  Tensor operator()(const Tensor& x) { return forward(x); }
+  /// forward(x), reported to this thread's ModuleObserver when one is installed. Modules call
+  /// their children this way (never child->forward directly) so observers see every call.
+  Tensor operator()(const Tensor& x) {
+    if (ModuleObserver* o = detail::module_observer) [[unlikely]]
+      return observed_call(*o, x);
+    return forward(x);
+  }
 
   /// The type name given at construction.
   const std::string& name() const { return type_name_; }
@@ -115,6 +165,7 @@ class Module {
   void add_child(const std::string& name, ModulePtr m);
 
  private:
+  Tensor observed_call(ModuleObserver& o, const Tensor& x);
   void check_new_name(const std::string& kind, const std::string& name) const;
   template <class F> void apply_tensors(F&& f);
   void collect(const std::string& prefix, bool params, bool recurse, NamedTensors& out,
