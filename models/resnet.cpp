@@ -31,16 +31,16 @@ BasicBlock::BasicBlock(int64_t in, int64_t planes, int64_t stride) : Module("Bas
   check_block_args("BasicBlock", in, planes, stride);
   conv1_ = register_module("conv1", conv(in, planes, 3, stride));
   bn1_ = register_module("bn1", std::make_shared<nn::BatchNorm2d>(planes));
-  register_module("relu", std::make_shared<nn::ReLU>());
+  relu_ = register_module("relu", std::make_shared<nn::ReLU>());
   conv2_ = register_module("conv2", conv(planes, planes, 3, 1));
   bn2_ = register_module("bn2", std::make_shared<nn::BatchNorm2d>(planes));
   if ((downsample_ = make_downsample(in, planes * kExpansion, stride))) register_module("downsample", downsample_);
 }
 
 Tensor BasicBlock::forward(const Tensor& x) {  // (N,in,H,W) -> (N,planes,H/s,W/s)
-  Tensor out = relu((*bn1_)((*conv1_)(x)));
+  Tensor out = (*relu_)((*bn1_)((*conv1_)(x)));
   out = (*bn2_)((*conv2_)(out));
-  return relu(out + (downsample_ ? (*downsample_)(x) : x));
+  return (*relu_)(out + (downsample_ ? (*downsample_)(x) : x));
 }
 
 Bottleneck::Bottleneck(int64_t in, int64_t planes, int64_t stride) : Module("Bottleneck") {
@@ -51,15 +51,15 @@ Bottleneck::Bottleneck(int64_t in, int64_t planes, int64_t stride) : Module("Bot
   bn2_ = register_module("bn2", std::make_shared<nn::BatchNorm2d>(planes));
   conv3_ = register_module("conv3", conv(planes, planes * kExpansion, 1, 1));
   bn3_ = register_module("bn3", std::make_shared<nn::BatchNorm2d>(planes * kExpansion));
-  register_module("relu", std::make_shared<nn::ReLU>());
+  relu_ = register_module("relu", std::make_shared<nn::ReLU>());
   if ((downsample_ = make_downsample(in, planes * kExpansion, stride))) register_module("downsample", downsample_);
 }
 
 Tensor Bottleneck::forward(const Tensor& x) {  // (N,in,H,W) -> (N,4*planes,H/s,W/s)
-  Tensor out = relu((*bn1_)((*conv1_)(x)));
-  out = relu((*bn2_)((*conv2_)(out)));
+  Tensor out = (*relu_)((*bn1_)((*conv1_)(x)));
+  out = (*relu_)((*bn2_)((*conv2_)(out)));
   out = (*bn3_)((*conv3_)(out));
-  return relu(out + (downsample_ ? (*downsample_)(x) : x));
+  return (*relu_)(out + (downsample_ ? (*downsample_)(x) : x));
 }
 
 ResNet::ResNet(const ResNetOptions& o) : Module("ResNet"), opts_(o) {
@@ -76,7 +76,7 @@ ResNet::ResNet(const ResNetOptions& o) : Module("ResNet"), opts_(o) {
                                                  : std::make_shared<nn::Conv2d>(nn::Conv2dOptions(o.in_channels, o.stem_width, 7)
                                                                                     .stride(2).padding(3).bias(false)));
   bn1_ = register_module("bn1", std::make_shared<nn::BatchNorm2d>(o.stem_width));
-  register_module("relu", std::make_shared<nn::ReLU>());
+  relu_ = register_module("relu", std::make_shared<nn::ReLU>());
   if (!o.small_stem) maxpool_ = register_module("maxpool", std::make_shared<nn::MaxPool2d>(3, 2, 1));
   int64_t in = o.stem_width;
   for (size_t s = 0; s < o.layers.size(); ++s) {
@@ -108,7 +108,7 @@ ResNet::ResNet(const ResNetOptions& o) : Module("ResNet"), opts_(o) {
 Tensor ResNet::forward(const Tensor& x) {  // (N,in_channels,H,W) -> (N,num_classes)
   EMBER_CHECK(x.defined() && x.dim() == 4 && x.size(1) == opts_.in_channels, "ResNet.forward: expected a (N, ",
               opts_.in_channels, ", H, W) input, got ", x.defined() ? shape_str(x.shape()) : std::string("undefined"));
-  Tensor h = relu((*bn1_)((*conv1_)(x)));
+  Tensor h = (*relu_)((*bn1_)((*conv1_)(x)));
   if (maxpool_) h = (*maxpool_)(h);
   for (auto& stage : layers_) h = (*stage)(h);
   h = (*avgpool_)(h);               // (N, C, 1, 1)

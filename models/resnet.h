@@ -20,6 +20,7 @@ class BasicBlock : public nn::Module {
  private:
   std::shared_ptr<nn::Conv2d> conv1_, conv2_;
   std::shared_ptr<nn::BatchNorm2d> bn1_, bn2_;
+  std::shared_ptr<nn::ReLU> relu_;
   std::shared_ptr<nn::Sequential> downsample_;  // null for the identity
 };
 
@@ -35,6 +36,7 @@ class Bottleneck : public nn::Module {
  private:
   std::shared_ptr<nn::Conv2d> conv1_, conv2_, conv3_;
   std::shared_ptr<nn::BatchNorm2d> bn1_, bn2_, bn3_;
+  std::shared_ptr<nn::ReLU> relu_;
   std::shared_ptr<nn::Sequential> downsample_;
 };
 
@@ -50,6 +52,7 @@ class ResNet : public nn::Module {
   ResNetOptions opts_;
   std::shared_ptr<nn::Conv2d> conv1_;
   std::shared_ptr<nn::BatchNorm2d> bn1_;
+  std::shared_ptr<nn::ReLU> relu_;
   std::shared_ptr<nn::MaxPool2d> maxpool_;  // null with the small-image stem
   std::vector<std::shared_ptr<nn::Sequential>> layers_;
   std::shared_ptr<nn::AdaptiveAvgPool2d> avgpool_;

@@ -70,9 +70,8 @@ int64_t flops_of(const nn::Summary& s, const std::string& type) {
   return f;
 }
 
-/// The model's FLOPs without its ReLU modules' calls: ResNet applies relu as a function, which
-/// summarize does not see; if the blocks call their ReLU modules, those rows are one FLOP per
-/// element (checked) and the architecture count above leaves them out.
+/// The model's FLOPs without its ReLU modules' calls: ResNet's blocks call their `relu` module
+/// (rows of one FLOP per element, checked here); the architecture count above leaves them out.
 int64_t flops_without_relu_modules(const nn::Summary& s) {
   int64_t relu = 0;
   for (const auto& r : s.rows)
@@ -80,6 +79,7 @@ int64_t flops_without_relu_modules(const nn::Summary& s) {
       EXPECT_EQ(r.flops, shape_numel(r.input_shape));
       relu += r.flops;
     }
+  EXPECT_GT(relu, 0) << "no ReLU rows: the blocks no longer call their relu module";
   return s.flops - relu;
 }
 

@@ -148,7 +148,7 @@ void print_table(const SummaryArgs& a, const models::ModelConfig& c, const nn::S
   std::printf("%s\n", rule.c_str());
   std::printf("FLOPs: 2 per multiply-accumulate (conv, linear), per element for BatchNorm, activations and\n"
               "pooling (see include/ember/nn/summary.h); only module calls are counted, not ops a forward\n"
-              "applies itself (ResNet's relu and residual adds). (Parenthesised): a container's subtotal.\n"
+              "applies itself (ResNet's residual adds). (Parenthesised): a container's subtotal.\n"
               "Forward activations: every layer's output at this batch (torchinfo's forward/backward pass\n"
               "size is twice this). MB = 10^6 bytes.\n");
   if (s.unknown_flop_calls > 0)

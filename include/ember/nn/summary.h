@@ -15,7 +15,7 @@
 //   MaxPool2d, AvgPool2d, AdaptiveAvgPool2d: 1 per input element (elements read)
 //   Dropout           0 in eval mode (the identity), 1 per element in training mode
 //   Flatten, Embedding, an empty Sequential: 0 (a view, a gather, the identity)
-// Only module calls are counted: ops a forward runs itself (ResNet's functional relu and
+// Only module calls are counted: ops a forward runs itself (ResNet's
 // residual add) are not seen. A row with children's calls inside it (a container) shows the sum
 // of those calls' FLOPs; the total is the sum over innermost calls, so nothing counts twice.
 #pragma once
