@@ -1,7 +1,7 @@
-// bfloat16 autocast (what `ember train --precision bf16` runs) for every zoo model: a training
-// forward + cross-entropy + backward under amp::AutocastGuard(kBFloat16) runs, keeps float32
-// parameters and gradients, and gives logits, loss and gradients close to the float32 step from
-// the same weights (tolerances below; bfloat16 keeps 8 significant bits, ~0.4% per rounding).
+// bfloat16 autocast (what `ember train --precision bf16` runs) for every zoo model: forward +
+// cross-entropy + backward under amp::AutocastGuard(kBFloat16), in training and in eval mode,
+// runs, keeps float32 parameters and gradients, and gives logits, loss and gradients close to
+// the float32 step from the same weights (tolerances and why, above the tests).
 #include <cmath>
 #include <cstdio>
 
@@ -62,12 +62,17 @@ Gap compare(nn::Module& m, const Tensor& x, const Tensor& y, bool train) {
     EXPECT_TRUE(g.defined() && gb.defined()) << pname;
     if (!g.defined() || !gb.defined()) continue;
     EXPECT_EQ(gb.dtype(), kFloat32) << pname;
-    EXPECT_TRUE(all(isfinite(gb)).item<bool>()) << pname;
-    Tensor g64 = g.to(kFloat64), b64 = gb.to(kFloat64);
-    dd += sum(square(sub(b64, g64))).item();
-    ff += sum(square(g64)).item();
-    bb += sum(square(b64)).item();
-    fb += sum(mul(b64, g64)).item();
+    // Plain loops over the values: thousands of tiny tensor ops would cost more than the step.
+    const std::vector<float> a = g.to_vector<float>(), b = gb.to_vector<float>();
+    bool finite = true;
+    for (size_t i = 0; i < a.size(); ++i) {
+      finite = finite && std::isfinite(b[i]);
+      dd += (double(b[i]) - a[i]) * (double(b[i]) - a[i]);
+      ff += double(a[i]) * a[i];
+      bb += double(b[i]) * b[i];
+      fb += double(a[i]) * b[i];
+    }
+    EXPECT_TRUE(finite) << pname;
   }
   return {rel_err(bf.logits, f32.logits), std::abs(bf.loss.item() - f32.loss.item()) / f32.loss.item(),
           std::sqrt(dd / ff), fb / std::sqrt(ff * bb)};
@@ -136,7 +141,7 @@ TEST(ZooBf16, MlpAndLenetCloseToFloat32) {
 
 TEST(ZooBf16, Resnet34And50Run) {
   for (const std::string name : {"resnet34", "resnet50"}) {
-    Gaps g = measure(name, {.num_classes = 10, .in_channels = 3, .image_size = 16}, 4);
+    Gaps g = measure(name, {.num_classes = 10, .in_channels = 3, .image_size = 16}, 2);
     EXPECT_LT(g.eval.logits, 0.03) << name;
     EXPECT_LT(g.eval.grads, 0.25) << name;  // 33 and 53 layers of bf16 backward (measured ~0.06-0.11)
   }
