@@ -4,39 +4,12 @@
 // and forward errors, and the PyTorch repr of each layer.
 #include <cmath>
 
+#include "harness/module_gradcheck.h"
 #include "harness/op_harness.h"
 
 using namespace ember;
 using namespace ember::test;
 using namespace ember::nn;
-
-namespace {
-
-/// Central-difference check of d(sum(net(x) * w))/d(param) for every parameter of a float64
-/// module, against the gradients backward() left on the parameters.
-::testing::AssertionResult check_param_grads(Module& net, const Tensor& x, double eps = 1e-6, double tol = 1e-6) {
-  net.zero_grad();
-  Tensor y = net.forward(x);
-  Tensor w = uniform(y.shape(), 0.5, 1.5, 77);
-  sum(mul(y, w)).backward();
-  auto objective = [&] {
-    NoGradGuard ng;
-    return sum(mul(net.forward(x), w)).item<double>();
-  };
-  for (auto& [name, p] : net.named_parameters()) {
-    if (!p.grad().defined()) return ::testing::AssertionFailure() << name << " has no gradient";
-    std::vector<double> g = p.grad().to_vector<double>();
-    double* d = p.data_ptr<double>();
-    for (int64_t i = 0; i < p.numel(); ++i) {
-      double num = central_difference(&d[i], objective, eps);
-      if (std::abs(num - g[i]) > tol + 1e-4 * std::abs(num))
-        return ::testing::AssertionFailure() << name << "[" << i << "]: analytic " << g[i] << " vs numeric " << num;
-    }
-  }
-  return ::testing::AssertionSuccess();
-}
-
-}  // namespace
 
 TEST(Layers, LinearMatchesFunctional) {
   manual_seed(10);

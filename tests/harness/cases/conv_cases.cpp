@@ -1,6 +1,6 @@
 // Backend cases for conv2d: values and gradients (input, weight, bias) with stride + padding,
-// dilation, groups (including depthwise), 1x1 kernels, non-square kernels/strides, LeNet's
-// shapes, float64 and float16.
+// dilation, groups (including depthwise), 1x1 kernels, non-square kernels/strides, LeNet's and
+// ResNet's shapes, float64 and float16.
 #include <cstdlib>
 
 #include "harness/backend_cases.h"
@@ -38,6 +38,9 @@ std::vector<BackendCase> conv_cases() {
   v.push_back(conv_case("conv2d_nonsquare_everything", {1, 3, 6, 13}, {2, 3, 2, 5}, false,
                         params({2, 3}, {1, 2}, {2, 1})));
   v.push_back(conv_case("conv2d_single_output_pixel", {2, 3, 4, 4}, {5, 3, 4, 4}, true, params({1, 1}, {0, 0})));
+  // ResNet's shapes: the shortcut's conv1x1 stride 2 and torchvision's 7x7/2 stem (no bias).
+  v.push_back(conv_case("conv2d_resnet_downsample_1x1_s2", {2, 6, 7, 8}, {5, 6, 1, 1}, false, params({2, 2}, {0, 0})));
+  v.push_back(conv_case("conv2d_resnet_stem_7x7_s2", {2, 3, 13, 12}, {4, 3, 7, 7}, false, params({2, 2}, {3, 3}), 2e-4));
   v.push_back(conv_case("conv2d_lenet_conv1", {8, 1, 28, 28}, {6, 1, 5, 5}, true, params({1, 1}, {0, 0}), 1e-4));
   v.push_back(conv_case("conv2d_lenet_conv2", {8, 6, 12, 12}, {16, 6, 5, 5}, true, params({1, 1}, {0, 0}), 2e-4));
   v.push_back({"conv2d_batch_in_chunks", [](const Device& d) {

@@ -1,6 +1,6 @@
 // Backend cases that train: a few optimizer steps of the zoo models (BatchNorm batch
 // statistics and dropout on), compared with the same steps on the CPU (losses, parameters,
-// BatchNorm running statistics). Dropout draws one counter-based stream seeded from the host
+// BatchNorm running statistics; for resnet20 also every gradient). Dropout draws one counter-based stream seeded from the host
 // generator on every backend (the CPU's fused kernel, a host-built mask elsewhere), so they agree.
 #include "harness/backend_cases.h"
 #include "harness/op_harness.h"
@@ -31,6 +31,28 @@ std::vector<Tensor> train_steps(const Device& d, const std::string& name, const 
     opt->step();
     out.push_back(loss.detach().to(Device("cpu")));
   }
+  for (const Tensor& p : model->parameters()) out.push_back(p.detach().to(Device("cpu")));
+  for (const Tensor& b : model->buffers()) out.push_back(b.to(Device("cpu")));
+  return out;
+}
+
+/// One SGD step (momentum 0.9) of resnet20 at batch 8 from seed 0, BatchNorm in training mode;
+/// returns the loss, every parameter's gradient, every updated parameter and every buffer
+/// (running statistics, num_batches_tracked), on the CPU.
+std::vector<Tensor> resnet20_step(const Device& d) {
+  manual_seed(0);
+  nn::ModulePtr model = models::make_model("resnet20");
+  model->to(d);
+  model->train();
+  optim::SGD opt(model->parameters(), 0.05, 0.9);
+  const Tensor x = uniform({8, 1, 28, 28}, -1, 1, 120).to(DType::Float32).to(d);
+  const Tensor y = from_vector(std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7}, {8}).to(d);
+  opt.zero_grad();
+  Tensor loss = cross_entropy((*model)(x), y);
+  loss.backward();
+  std::vector<Tensor> out{loss.detach().to(Device("cpu"))};
+  for (const Tensor& p : model->parameters()) out.push_back(p.grad().to(Device("cpu")));
+  opt.step();
   for (const Tensor& p : model->parameters()) out.push_back(p.detach().to(Device("cpu")));
   for (const Tensor& b : model->buffers()) out.push_back(b.to(Device("cpu")));
   return out;
@@ -69,6 +91,7 @@ std::vector<BackendCase> training_cases() {
   std::vector<BackendCase> v;
   v.push_back({"optimizer_updates", optimizer_steps, 1e-5, 1e-6});
   v.push_back({"train_lenet_sgd_3_steps", [](const Device& d) { return train_steps(d, "lenet", "sgd", 3); }, 2e-3, 2e-4});
+  v.push_back({"train_resnet20_sgd_1_step", resnet20_step, 2e-4, 2e-6});
   v.push_back({"train_mlp_adamw_3_steps", [](const Device& d) { return train_steps(d, "mlp", "adamw", 3); }, 2e-3, 2e-4});
   return v;
 }
