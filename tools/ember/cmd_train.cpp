@@ -58,7 +58,7 @@ Command add_train_command(CLI::App& app) {
   cmd->add_option("--checkpoint-every", c->checkpoint_every, "Steps between checkpoints (0: only at epoch ends)")
       ->check(whole_in(0, INT64_MAX))->capture_default_str();
   cmd->footer("Defaults are the model's recipe: mlp and lenet as shown; the ResNets train 30 epochs of 128 with sgd, "
-              "onecycle lr 0.1, --crop-padding 2 --flip and --shift 0 (README: Recipes). A flag given overrides it.");
+              "onecycle lr 0.1, --crop-padding 2 --flip and --shift 0 (docs/models.md). A flag given overrides it.");
   return {cmd, [c, cmd] {
             std::vector<std::string> given;
             for (const CLI::Option* o : cmd->get_options())
