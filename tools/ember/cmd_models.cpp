@@ -7,13 +7,14 @@
 
 #include "commands.h"
 #include "ember/models/zoo.h"
+#include "recipe.h"
 #include "units.h"
 
 namespace ember::cli {
 namespace {
 
-/// The input every dataset of the CLI has (recipe.cpp's make_model_for builds models for it).
-constexpr models::ModelConfig kTrainInput{.num_classes = 10, .in_channels = 1, .image_size = 28};
+/// The input every dataset of the CLI has (recipe.h).
+constexpr models::ModelConfig kTrainInput = kDatasetInput;
 
 std::string input_str(const models::ModelConfig& c) {
   return std::to_string(c.in_channels) + "x" + std::to_string(c.image_size) + "x" + std::to_string(c.image_size);

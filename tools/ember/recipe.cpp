@@ -105,9 +105,8 @@ std::string resolve_dataset(const std::string& flag, const std::string& trained_
 }
 
 nn::ModulePtr make_model_for(const std::string& name, const std::string& dataset) {
-  // Every dataset the CLI knows holds 28x28 grayscale images in 10 classes.
   (void)input_normalization(dataset);  // names an unknown dataset
-  return models::make_model(name, models::ModelConfig{10, 1, 28});
+  return models::make_model(name, kDatasetInput);
 }
 
 nn::ModulePtr load_model(const std::string& name, const std::string& weights, Device device, std::string* trained_on) {

@@ -62,7 +62,9 @@ std::shared_ptr<const data::Dataset> make_dataset(const std::string& name, const
 /// The per-channel normalisation every model input gets, from the training set's pixel mean and
 /// std (MNIST: 0.1307, 0.3081; Fashion-MNIST: 0.2860, 0.3530).
 data::Normalize input_normalization(const std::string& dataset);
-/// The zoo model `name` built for the images of `dataset` (its channels, size and classes).
+/// The input every dataset the CLI knows holds: 1x28x28 grayscale images in 10 classes.
+inline constexpr models::ModelConfig kDatasetInput{.num_classes = 10, .in_channels = 1, .image_size = 28};
+/// The zoo model `name` built for the images of `dataset` (kDatasetInput).
 nn::ModulePtr make_model_for(const std::string& name, const std::string& dataset);
 /// The zoo model `name` built for the CLI's 1x28x28 images in 10 classes, with weights loaded
 /// (strictly) from a safetensors file, on device, in eval mode.
