@@ -6,6 +6,7 @@
 
 #include "autograd/record.h"
 #include "core/kernels/elementwise.h"
+#include "core/memory_format.h"
 #include "ember/ops/reduce.h"
 #include "ops/dispatch.h"
 
@@ -48,7 +49,9 @@ Tensor binary_forward(const char* name, BinaryOp op, const Tensor& a, const Tens
   const TensorImpl *ai = a.impl(), *bi = b.impl();
   if (ai->dtype == compute && bi->dtype == compute && ai->sizes == bi->sizes) {
     Backend& be = ai->backend();
-    Tensor out = make_empty(ai->sizes, out_type, be);
+    // Two channels-last operands give a channels-last result (their kernels walk all three flat).
+    const bool cl = ai->strides == bi->strides && keeps_channels_last(a);
+    Tensor out = cl ? make_empty_activation(ai->sizes, out_type, be, true) : make_empty(ai->sizes, out_type, be);
     if (shape_numel(ai->sizes) != 0) kernel(be)(op, arg_of(a), arg_of(b), arg_of(out));
     return out;
   }
@@ -85,7 +88,8 @@ Tensor unary_forward(UnaryOp op, const Tensor& x, double p0 = 0, double p1 = 0, 
   const bool float_only = to_float < 0 ? kernels::op_domain(op) == kernels::OpDomain::Floating : to_float != 0;
   Tensor in = (float_only && !is_floating(x.dtype())) ? x.to(DType::Float32) : x;
   Backend& be = x.impl()->backend();
-  Tensor out = make_empty(x.shape(), kernels::bool_result(op) ? DType::Bool : in.dtype(), be);
+  const DType t = kernels::bool_result(op) ? DType::Bool : in.dtype();
+  Tensor out = keeps_channels_last(in) ? make_empty_activation(x.shape(), t, be, true) : make_empty(x.shape(), t, be);
   if (out.numel() == 0) return out;
   static const ops::KernelRef<kernels::UnaryKernel> kernel(kernels::kUnary);
   kernel(be)(op, arg_of(in), arg_of(out), p0, p1);

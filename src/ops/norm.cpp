@@ -9,6 +9,7 @@
 #include "autograd/record.h"
 #include "core/kernels/fused.h"
 #include "core/kernels/norm.h"
+#include "core/memory_format.h"
 #include "ember/ops/elementwise.h"
 #include "ember/random.h"
 #include "ops/dispatch.h"
@@ -71,7 +72,10 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
               shape_str(x.shape()));
   const Device dev = x.device();
   const DType sd = stat_dtype(x.dtype());
-  Tensor out = make_empty(x.shape(), x.dtype(), dev);
+  // A channels-last activation (bf16 autocast's conv outputs) keeps its layout: the CPU's fast
+  // kernels take it as rows of C channels, and the next conv gets it without a copy.
+  const bool cl = x.dim() == 4 && keeps_channels_last(x);
+  Tensor out = cl ? make_empty_activation(x.shape(), x.dtype(), x.impl()->backend(), true) : make_empty(x.shape(), x.dtype(), dev);
   if (x.numel() == 0) return out;  // only reachable in eval with C == 0 or N*S == 0 and running stats
 
   Tensor mean, rstd;
@@ -103,17 +107,22 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   bool need_x = wants_grad(x), need_w = wants_grad(weight), need_b = wants_grad(bias);
   autograd::record(op, {x, weight, bias}, {out},
                    [x3 = x3.detach(), xs = x.shape(), weight, bias, mean, rstd, batch_stats, need_x, need_w, need_b,
-                    N, C, S](const GradList& g) {
+                    N, C, S, cl](const GradList& g) {
                      const Device dev = x3.device();
                      Tensor g3 = g[0].to(x3.dtype()).reshape({N, C, S});
                      Tensor w = as_param(weight, x3.dtype(), {C});
-                     Tensor dx = need_x ? make_empty({N, C, S}, x3.dtype(), dev) : Tensor();
+                     // The input gradient in the input's layout (channels-last stays so).
+                     Tensor dx4 = need_x && cl ? make_empty_activation(xs, x3.dtype(), x3.impl()->backend(), true) : Tensor();
+                     Tensor dx = dx4.defined() ? dx4.view({N, C, S})
+                                 : need_x      ? make_empty({N, C, S}, x3.dtype(), dev)
+                                               : Tensor();
                      Tensor dw = need_w ? make_empty({C}, x3.dtype(), dev) : Tensor();
                      Tensor db = need_b ? make_empty({C}, x3.dtype(), dev) : Tensor();
                      TensorArg wa, dxa, dwa, dba;
                      ops::kernel<kernels::BatchNormBackwardKernel>(dev, kernels::kBatchNormBackward)(
                          arg_of(g3), arg_of(x3), arg_of(mean), arg_of(rstd), opt_arg(w, wa), batch_stats,
                          opt_arg(dx, dxa), opt_arg(dw, dwa), opt_arg(db, dba));
+                     if (dx4.defined()) return GradList{dx4, grad_as(dw, weight), grad_as(db, bias)};
                      return GradList{dx.defined() ? dx.reshape(xs) : dx, grad_as(dw, weight), grad_as(db, bias)};
                    });
   return out;

@@ -189,6 +189,42 @@ TEST(ChannelsLast, FusedBlockMatchesNchw) {
       {uniform({2, 3, 5, 4}, -1, 1, 17), uniform({3}, 0.5, 1.5, 18), uniform({3}, -0.2, 0.2, 19)});
 }
 
+// batch_norm on a channels-last input keeps the layout for its output and input gradient, and
+// the CPU's NHWC fast kernels (rows of C channels) match the reference loops in training (batch
+// statistics) and eval (running statistics), and the NCHW computation.
+TEST(ChannelsLast, BatchNormKeepsLayoutAndMatchesReference) {
+  for (Shape s : {Shape{4, 16, 7, 7}, Shape{2, 3, 5, 4}, Shape{2, 32, 1, 1}})
+    for (bool training : {true, false}) {
+      SCOPED_TRACE(shape_str(s) + (training ? " training" : " eval"));
+      const int64_t C = s[1];
+      Tensor x = uniform(s, -2, 2, 21), gout = uniform(s, -1, 1, 22);
+      Tensor w = uniform({C}, 0.5, 1.5, 23), b = uniform({C}, -0.3, 0.3, 24);
+      auto run = [&](Tensor xin, bool reference) {
+        std::optional<cpu::ReferenceKernelsScope> ref;
+        if (reference) ref.emplace();
+        Tensor xi = xin.set_requires_grad(true), wi = w.detach().clone().set_requires_grad(true);
+        Tensor bi = b.detach().clone().set_requires_grad(true);
+        Tensor rm = uniform({C}, -0.1, 0.1, 25), rv = uniform({C}, 0.5, 1.5, 26);
+        Tensor y = batch_norm(xi, rm, rv, wi, bi, training, 0.1, 1e-5);
+        std::vector<Tensor> g = grad({sum(mul(y, gout))}, {xi, wi, bi});  // as the op returns them
+        return std::vector<Tensor>{y, g[0], g[1], g[2], rm, rv};
+      };
+      std::vector<Tensor> fast = run(nhwc(x), false), ref = run(nhwc(x), true), plain = run(x.detach().clone(), false);
+      if (s[2] * s[3] > 1) {  // (with 1x1 planes NHWC is also NCHW)
+        EXPECT_TRUE(is_channels_last(fast[0]) && !fast[0].is_contiguous()) << "output left channels-last";
+        EXPECT_TRUE(is_channels_last(fast[1]) && !fast[1].is_contiguous()) << "input gradient left channels-last";
+      }
+      const char* what[] = {"output", "grad input", "grad weight", "grad bias", "running mean", "running var"};
+      for (int i = 0; i < 6; ++i) {
+        SCOPED_TRACE(what[i]);
+        EXPECT_ALLCLOSE(fast[i], ref[i], 1e-5, 1e-5);
+        EXPECT_ALLCLOSE(fast[i], plain[i], 1e-5, 1e-5);
+      }
+    }
+  EXPECT_GRADCHECK([](auto& v) { return batch_norm(to_channels_last(v[0]), Tensor(), Tensor(), v[1], v[2], true, 0.1, 1e-5); },
+                   {uniform({2, 3, 5, 4}, -1, 1, 27), uniform({3}, 0.5, 1.5, 28), uniform({3}, -0.2, 0.2, 29)});
+}
+
 TEST(ChannelsLast, FusedBlockBfloat16UnderAutocast) {
   // A bfloat16 channels-last map under autocast (what a bf16 conv hands the block): float32
   // output and statistics equal to the float32 op on the same (exactly widened) values, in both

@@ -3,6 +3,7 @@
 // The per-element maths is core/kernel_math.h's (shared with CUDA; its formulas with OpenCL) and
 // which op is defined for which dtype is core/kernels/elementwise.h's.
 #include <cmath>
+#include <initializer_list>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dispatch.h"
@@ -16,13 +17,25 @@ namespace {
 using kernels::BinaryOp;
 using kernels::UnaryOp;
 
+/// Elementwise operands that can be walked as one flat array: all row-major contiguous, or all
+/// dense with the same strides (channels-last operands, say), which pairs elements slot by slot.
+bool flat_walk(std::initializer_list<const TensorArg*> ops) {
+  bool contiguous = true;
+  for (const TensorArg* a : ops) contiguous = contiguous && a->contiguous();
+  if (contiguous) return true;
+  const TensorArg* first = *ops.begin();
+  for (const TensorArg* a : ops)
+    if (a->strides != first->strides || !a->dense()) return false;
+  return true;
+}
+
 /// out[i] = f(in[i]) over any strides; In/Out are storage types, f works on acc types.
 template <class In, class Out, class F>
 void map1(const TensorArg& in, const TensorArg& out, F f) {
   const In* x = ptr<const In>(in);
   Out* y = ptr<Out>(out);
   int64_t n = out.numel();
-  bool flat = in.contiguous() && out.contiguous();
+  bool flat = flat_walk({&in, &out});
   parallel_for(n, kGrainSize, [&](int64_t b, int64_t e) {
     if (flat) {
       for (int64_t i = b; i < e; ++i) y[i] = static_cast<Out>(f(static_cast<acc_t<In>>(x[i])));
@@ -40,7 +53,7 @@ void map2(const TensorArg& a, const TensorArg& b, const TensorArg& out, F f) {
   const In* z = ptr<const In>(b);
   Out* y = ptr<Out>(out);
   int64_t n = out.numel();
-  bool flat = a.contiguous() && b.contiguous() && out.contiguous();
+  bool flat = flat_walk({&a, &b, &out});
   parallel_for(n, kGrainSize, [&](int64_t lo, int64_t hi) {
     if (flat) {
       for (int64_t i = lo; i < hi; ++i)

@@ -217,17 +217,19 @@ void ln_backward_typed(const TensorArg& grad, const TensorArg& x, const TensorAr
 }
 
 void bn_stats_kernel(const TensorArg& x, const TensorArg& mean, const TensorArg& var) {
-  if (fast_paths_enabled() && bn_stats_fast(x, mean, var)) return;
+  if (fast_paths_enabled() && (bn_stats_fast(x, mean, var) || bn_stats_nhwc(x, mean, var))) return;
   EMBER_DISPATCH_FLOATING(x.dtype, "batch_norm", { bn_stats_typed<scalar_t>(x, mean, var); });
 }
 void bn_apply_kernel(const TensorArg& x, const TensorArg& mean, const TensorArg& rstd, const TensorArg* w,
                      const TensorArg* b, const TensorArg& out) {
-  if (fast_paths_enabled() && bn_apply_fast(x, mean, rstd, w, b, out)) return;
+  if (fast_paths_enabled() && (bn_apply_fast(x, mean, rstd, w, b, out) || bn_apply_nhwc(x, mean, rstd, w, b, out))) return;
   EMBER_DISPATCH_FLOATING(x.dtype, "batch_norm", { bn_apply_typed<scalar_t>(x, mean, rstd, w, b, out); });
 }
 void bn_forward_kernel(const TensorArg& x, const TensorArg* w, const TensorArg* b, double eps, const TensorArg& out,
                        const TensorArg& mean, const TensorArg& var, const TensorArg& rstd) {
-  if (fast_paths_enabled() && bn_forward_fast(x, w, b, eps, out, mean, var, rstd)) return;
+  if (fast_paths_enabled() &&
+      (bn_forward_fast(x, w, b, eps, out, mean, var, rstd) || bn_forward_nhwc(x, w, b, eps, out, mean, var, rstd)))
+    return;
   bn_stats_kernel(x, mean, var);
   EMBER_DISPATCH_FLOATING(x.dtype, "batch_norm", {
     using S = stat_t<scalar_t>;
@@ -241,7 +243,9 @@ void bn_forward_kernel(const TensorArg& x, const TensorArg* w, const TensorArg* 
 void bn_backward_kernel(const TensorArg& g, const TensorArg& x, const TensorArg& mean, const TensorArg& rstd,
                         const TensorArg* w, bool training, const TensorArg* dx, const TensorArg* dw,
                         const TensorArg* db) {
-  if (fast_paths_enabled() && bn_backward_fast(g, x, mean, rstd, w, training, dx, dw, db)) return;
+  if (fast_paths_enabled() && (bn_backward_fast(g, x, mean, rstd, w, training, dx, dw, db) ||
+                               bn_backward_nhwc(g, x, mean, rstd, w, training, dx, dw, db)))
+    return;
   EMBER_DISPATCH_FLOATING(x.dtype, "batch_norm_backward",
                           { bn_backward_typed<scalar_t>(g, x, mean, rstd, w, training, dx, dw, db); });
 }
