@@ -95,11 +95,7 @@ class CpuBackend : public Backend {
       const char* v = std::getenv("EMBER_CHANNELS_LAST");
       return !(v && std::string(v) == "0");
     }();
-    static const bool all = [] {
-      const char* v = std::getenv("EMBER_CHANNELS_LAST");
-      return v && std::string(v) == "all";
-    }();
-    return enabled && fast_paths_enabled() && ((t == DType::BFloat16 && bf16_native()) || (all && t == DType::Float32));
+    return enabled && t == DType::BFloat16 && fast_paths_enabled() && bf16_native();
   }
 
  private:
