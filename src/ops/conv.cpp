@@ -95,42 +95,32 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     Backend& be = x.impl()->backend();
     Tensor go = activation_arg(grads[0], be);
     bool empty = go.numel() == 0;
-    bool want_b = bias.defined() && bias.requires_grad();
-    // Both gradients in one call where the backend shares work between them (optional kernel).
+    const bool want_x = x.requires_grad(), want_b = bias.defined() && bias.requires_grad();
+    const bool want_w = weight.requires_grad() || want_b;  // the weight kernel writes both
+    // The input gradient in the input's layout, so that it meets the layer below as that left it.
+    Tensor gx = want_x ? make_empty_activation(x.shape(), x.dtype(), be, keeps_channels_last(x)) : Tensor();
+    Tensor gw = want_w ? make_empty(weight.shape(), weight.dtype(), d) : Tensor();
+    Tensor gb = want_b ? make_empty(bias.shape(), bias.dtype(), d) : Tensor();
+    TensorArg gba = want_b ? arg_of(gb) : TensorArg{};
     static const ops::KernelRef<kernels::Conv2dBackwardKernel> both(kernels::kConv2dBackward);
-    if (!empty && x.requires_grad() && weight.requires_grad() && both(be).native(x.dtype())) {
-      r[0] = make_empty_activation(x.shape(), x.dtype(), be, keeps_channels_last(x));
-      Tensor gw = make_empty(weight.shape(), weight.dtype(), d);
-      Tensor gb = want_b ? make_empty(bias.shape(), bias.dtype(), d) : Tensor();
-      TensorArg gba = want_b ? arg_of(gb) : TensorArg{};
-      both(be)(arg_of(go), arg_of(activation_arg(x, be)), arg_of(weight.contiguous()), arg_of(r[0]), arg_of(gw),
+    if (empty) {
+      for (Tensor* t : {&gx, &gw, &gb})
+        if (t->defined()) t->fill_(0.0);
+    } else if (want_x && weight.requires_grad() && both(be).native(x.dtype())) {
+      // Both gradients in one call where the backend shares work between them (optional kernel).
+      both(be)(arg_of(go), arg_of(activation_arg(x, be)), arg_of(weight.contiguous()), arg_of(gx), arg_of(gw),
                want_b ? &gba : nullptr, g);
-      r[1] = gw;
-      r[2] = gb;
-      return r;
-    }
-    if (x.requires_grad()) {
-      // The input gradient in the input's layout, so that it meets the layer below as that left it.
-      r[0] = make_empty_activation(x.shape(), x.dtype(), be, keeps_channels_last(x));
-      if (empty) r[0].fill_(0.0);
-      else
+    } else {
+      if (want_x)
         ops::kernel<kernels::Conv2dBackwardInputKernel>(d, kernels::kConv2dBackwardInput)(
-            arg_of(go), arg_of(weight.contiguous()), arg_of(r[0]), g);
-    }
-    if (weight.requires_grad() || want_b) {
-      Tensor gw = make_empty(weight.shape(), weight.dtype(), d);
-      Tensor gb = want_b ? make_empty(bias.shape(), bias.dtype(), d) : Tensor();
-      if (empty) {
-        gw.fill_(0.0);
-        if (want_b) gb.fill_(0.0);
-      } else {
-        TensorArg gba = want_b ? arg_of(gb) : TensorArg{};
+            arg_of(go), arg_of(weight.contiguous()), arg_of(gx), g);
+      if (want_w)
         ops::kernel<kernels::Conv2dBackwardWeightKernel>(d, kernels::kConv2dBackwardWeight)(
             arg_of(go), arg_of(activation_arg(x, be)), arg_of(gw), want_b ? &gba : nullptr, g);
-      }
-      if (weight.requires_grad()) r[1] = gw;
-      r[2] = gb;
     }
+    r[0] = gx;
+    if (weight.requires_grad()) r[1] = gw;
+    r[2] = gb;
     return r;
   });
   return out;

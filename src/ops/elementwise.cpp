@@ -51,7 +51,7 @@ Tensor binary_forward(const char* name, BinaryOp op, const Tensor& a, const Tens
     Backend& be = ai->backend();
     // Two channels-last operands give a channels-last result (their kernels walk all three flat).
     const bool cl = ai->strides == bi->strides && keeps_channels_last(a);
-    Tensor out = cl ? make_empty_activation(ai->sizes, out_type, be, true) : make_empty(ai->sizes, out_type, be);
+    Tensor out = make_empty_activation(ai->sizes, out_type, be, cl);
     if (shape_numel(ai->sizes) != 0) kernel(be)(op, arg_of(a), arg_of(b), arg_of(out));
     return out;
   }
@@ -89,7 +89,7 @@ Tensor unary_forward(UnaryOp op, const Tensor& x, double p0 = 0, double p1 = 0, 
   Tensor in = (float_only && !is_floating(x.dtype())) ? x.to(DType::Float32) : x;
   Backend& be = x.impl()->backend();
   const DType t = kernels::bool_result(op) ? DType::Bool : in.dtype();
-  Tensor out = keeps_channels_last(in) ? make_empty_activation(x.shape(), t, be, true) : make_empty(x.shape(), t, be);
+  Tensor out = make_empty_activation(x.shape(), t, be, keeps_channels_last(in));
   if (out.numel() == 0) return out;
   static const ops::KernelRef<kernels::UnaryKernel> kernel(kernels::kUnary);
   kernel(be)(op, arg_of(in), arg_of(out), p0, p1);

@@ -74,8 +74,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   const DType sd = stat_dtype(x.dtype());
   // A channels-last activation (bf16 autocast's conv outputs) keeps its layout: the CPU's fast
   // kernels take it as rows of C channels, and the next conv gets it without a copy.
-  const bool cl = x.dim() == 4 && keeps_channels_last(x);
-  Tensor out = cl ? make_empty_activation(x.shape(), x.dtype(), x.impl()->backend(), true) : make_empty(x.shape(), x.dtype(), dev);
+  const bool cl = keeps_channels_last(x);
+  Tensor out = make_empty_activation(x.shape(), x.dtype(), x.impl()->backend(), cl);
   if (x.numel() == 0) return out;  // only reachable in eval with C == 0 or N*S == 0 and running stats
 
   Tensor mean, rstd;
@@ -112,18 +112,15 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                      Tensor g3 = g[0].to(x3.dtype()).reshape({N, C, S});
                      Tensor w = as_param(weight, x3.dtype(), {C});
                      // The input gradient in the input's layout (channels-last stays so).
-                     Tensor dx4 = need_x && cl ? make_empty_activation(xs, x3.dtype(), x3.impl()->backend(), true) : Tensor();
-                     Tensor dx = dx4.defined() ? dx4.view({N, C, S})
-                                 : need_x      ? make_empty({N, C, S}, x3.dtype(), dev)
-                                               : Tensor();
+                     Tensor dx = need_x ? make_empty_activation(xs, x3.dtype(), x3.impl()->backend(), cl) : Tensor();
+                     Tensor dx3 = dx.defined() ? dx.view({N, C, S}) : Tensor();
                      Tensor dw = need_w ? make_empty({C}, x3.dtype(), dev) : Tensor();
                      Tensor db = need_b ? make_empty({C}, x3.dtype(), dev) : Tensor();
                      TensorArg wa, dxa, dwa, dba;
                      ops::kernel<kernels::BatchNormBackwardKernel>(dev, kernels::kBatchNormBackward)(
                          arg_of(g3), arg_of(x3), arg_of(mean), arg_of(rstd), opt_arg(w, wa), batch_stats,
-                         opt_arg(dx, dxa), opt_arg(dw, dwa), opt_arg(db, dba));
-                     if (dx4.defined()) return GradList{dx4, grad_as(dw, weight), grad_as(db, bias)};
-                     return GradList{dx.defined() ? dx.reshape(xs) : dx, grad_as(dw, weight), grad_as(db, bias)};
+                         opt_arg(dx3, dxa), opt_arg(dw, dwa), opt_arg(db, dba));
+                     return GradList{dx, grad_as(dw, weight), grad_as(db, bias)};
                    });
   return out;
 }

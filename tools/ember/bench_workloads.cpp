@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "models/zoo.h"
+#include "recipe.h"
 
 namespace ember::cli {
 namespace {
@@ -24,7 +25,7 @@ void require_fp32(const std::string& workload, const std::string& precision) {
 /// One training step of a zoo model: forward, cross-entropy (under autocast to `low` unless
 /// it is float32), backward, SGD momentum update.
 Workload train_step(const std::string& model_name, Device device, int64_t batch, DType low,
-                    const models::ModelConfig& input = {10, 1, 28}) {
+                    const models::ModelConfig& input = kDatasetInput) {
   manual_seed(0);
   auto model = models::make_model(model_name, input);
   model->to(device);

@@ -110,7 +110,7 @@ nn::ModulePtr make_model_for(const std::string& name, const std::string& dataset
 }
 
 nn::ModulePtr load_model(const std::string& name, const std::string& weights, Device device, std::string* trained_on) {
-  nn::ModulePtr m = make_model_for(name, "mnist");
+  nn::ModulePtr m = models::make_model(name, kDatasetInput);
   io::SafetensorsFile f = io::load_safetensors(weights);
   if (trained_on) {
     auto d = f.metadata.find("dataset");

@@ -272,13 +272,12 @@ bool conv2d_backward(const TensorArg& grad_out, const TensorArg& x, const Tensor
   Entry& ed = lookup(Kind::BackwardData, *grad_x, w, grad_out, false, g);
   Entry& ew = lookup(Kind::BackwardWeights, x, *grad_w, grad_out, grad_bias != nullptr, g);
   if (!ed.ok || !ew.ok) return false;
-  // Always data before weights, so two threads never wait on each other's entries.
-  std::scoped_lock lock(ed.mu, ew.mu);
+  std::scoped_lock lock(ed.mu, ew.mu);  // both entries' staging buffers, taken without deadlock
   auto args = run_locked(ed, {&grad_out, &w, nullptr, grad_x, nullptr});
   // grad_out staged (reordered) once for both primitives when they want it in the same layout.
   const dnnl::memory::desc* wd = wanted_of(ed, DNNL_ARG_DIFF_DST);
   const dnnl::memory::desc* ww = wanted_of(ew, DNNL_ARG_DIFF_DST);
-  const bool share = wd && ww && *wd == *ww && !ed.inputs.empty();
+  const bool share = wd && ww && *wd == *ww;
   if (share) ++g_shared;
   run_locked(ew, {&grad_out, &x, nullptr, grad_w, grad_bias}, share ? DNNL_ARG_DIFF_DST : -1,
              share ? &args.at(DNNL_ARG_DIFF_DST) : nullptr);
