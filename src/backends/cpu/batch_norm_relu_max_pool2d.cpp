@@ -28,18 +28,6 @@ using vec::load;
 using vec::store;
 using vec::Windows;
 
-/// An optional per-channel parameter (default when absent).
-template <class T>
-struct Param {
-  const T* p = nullptr;
-  int64_t stride = 0;
-  T dflt;
-  Param(const TensorArg* a, T d) : dflt(d) {
-    if (a) p = ptr<const T>(*a), stride = a->strides[0];
-  }
-  T operator[](int64_t i) const { return p ? p[i * stride] : dflt; }
-};
-
 /// Geometry of one call: x (N,C,H,W) contiguous, pooled (OH,OW).
 struct Geom {
   int64_t N, C, H, W, OH, OW;
@@ -131,7 +119,7 @@ void forward_typed(const TensorArg& xa, const TensorArg* wa, const TensorArg* ba
   const E* x = ptr<const E>(xa);
   T* out = ptr<T>(oa);
   uint8_t* code = ptr<uint8_t>(ca);
-  const Param<T> w(wa, T(1)), b(ba, T(0));
+  const ChannelParam<T> w(wa, T(1)), b(ba, T(0));
   parallel_for(g.C, g.grain(), [&](int64_t lo, int64_t hi) {
     for (int64_t c = lo; c < hi; ++c) {
       T m;
@@ -238,7 +226,7 @@ void backward_typed(const TensorArg& ga, const TensorArg& ca, const TensorArg& x
   const E* x = ptr<const E>(xa);
   const T* grad = ptr<const T>(ga);
   const uint8_t* code = ptr<const uint8_t>(ca);
-  const Param<T> w(wa, T(1));
+  const ChannelParam<T> w(wa, T(1));
   const double M = static_cast<double>(g.N * g.plane());
   parallel_for(g.C, g.grain(), [&](int64_t lo, int64_t hi) {
     for (int64_t c = lo; c < hi; ++c) {

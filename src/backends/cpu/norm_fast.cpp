@@ -14,17 +14,6 @@
 namespace ember::cpu {
 namespace {
 
-/// An optional per-channel float parameter (default when absent).
-struct Param {
-  const float* p = nullptr;
-  int64_t stride = 0;
-  float dflt;
-  Param(const TensorArg* a, float d) : dflt(d) {
-    if (a) p = ptr<const float>(*a), stride = a->strides[0];
-  }
-  float operator[](int64_t i) const { return p ? p[i * stride] : dflt; }
-};
-
 /// Planes of at least this many contiguous elements take the fast paths.
 constexpr int64_t kMinFastPlane = 16;
 
@@ -81,7 +70,7 @@ bool bn_apply_fast(const TensorArg& x, const TensorArg& mean, const TensorArg& r
   const int64_t N = x.sizes[0], C = x.sizes[1], S = x.sizes[2];
   const float *xp = ptr<const float>(x), *mp = ptr<const float>(mean), *rp = ptr<const float>(rstd);
   float* op = ptr<float>(out);
-  Param w(weight, 1.0f), bb(bias, 0.0f);
+  const ChannelParam<float> w(weight, 1.0f), bb(bias, 0.0f);
   parallel_for(N * C, std::max<int64_t>(1, kGrainSize / S), [&](int64_t b, int64_t e) {
     for (int64_t p = b; p < e; ++p) {
       const int64_t n = p / C, c = p % C;
@@ -104,7 +93,7 @@ bool bn_forward_fast(const TensorArg& x, const TensorArg* weight, const TensorAr
   const int64_t N = x.sizes[0], C = x.sizes[1], S = x.sizes[2];
   const float* xp = ptr<const float>(x);
   float *op = ptr<float>(out), *mp = ptr<float>(mean), *vp = ptr<float>(var), *rp = ptr<float>(rstd);
-  Param w(weight, 1.0f), bb(bias, 0.0f);
+  const ChannelParam<float> w(weight, 1.0f), bb(bias, 0.0f);
   const double M = static_cast<double>(N * S);
   parallel_for(C, channel_grain(N, S), [&](int64_t b, int64_t e) {
     for (int64_t c = b; c < e; ++c) {
@@ -148,7 +137,7 @@ bool bn_backward_fast(const TensorArg& grad, const TensorArg& x, const TensorArg
   const int64_t N = x.sizes[0], C = x.sizes[1], S = x.sizes[2];
   const float *xp = ptr<const float>(x), *gp = ptr<const float>(grad);
   const float *mp = ptr<const float>(mean), *rp = ptr<const float>(rstd);
-  Param w(weight, 1.0f);
+  const ChannelParam<float> w(weight, 1.0f);
   const double M = static_cast<double>(N * S);
   parallel_for(C, channel_grain(N, S), [&](int64_t b, int64_t e) {
     for (int64_t c = b; c < e; ++c) {

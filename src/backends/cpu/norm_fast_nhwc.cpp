@@ -24,8 +24,6 @@ bool nhwc_rows(const TensorArg& a) {
          (a.sizes[0] == 1 || a.strides[0] == S * C);
 }
 
-float param(const TensorArg* a, int64_t c, float dflt) { return a ? ptr<const float>(*a)[c * a->strides[0]] : dflt; }
-
 /// Per-channel sums over all rows of f(row pointer(s), c) accumulated by `row`, reduced in
 /// a fixed order: row(r, acc) adds row r's contribution to acc[0..k*C).
 template <class Row>
@@ -101,10 +99,11 @@ bool bn_apply_nhwc(const TensorArg& x, const TensorArg& mean, const TensorArg& r
                    const TensorArg* bias, const TensorArg& out) {
   if (!nhwc_rows(x) || !nhwc_rows(out)) return false;
   const int64_t C = x.sizes[1], R = x.sizes[0] * x.sizes[2];
+  const ChannelParam<float> w(weight, 1.0f), bb(bias, 0.0f);
   std::vector<float> scale(C), shift(C);
   for (int64_t c = 0; c < C; ++c) {
-    scale[c] = ptr<const float>(rstd)[c * rstd.strides[0]] * param(weight, c, 1.0f);
-    shift[c] = param(bias, c, 0.0f) - ptr<const float>(mean)[c * mean.strides[0]] * scale[c];
+    scale[c] = ptr<const float>(rstd)[c * rstd.strides[0]] * w[c];
+    shift[c] = bb[c] - ptr<const float>(mean)[c * mean.strides[0]] * scale[c];
   }
   apply_rows(ptr<const float>(x), ptr<float>(out), R, C, scale, shift);
   return true;
@@ -114,6 +113,7 @@ bool bn_forward_nhwc(const TensorArg& x, const TensorArg* weight, const TensorAr
                      const TensorArg& out, const TensorArg& mean, const TensorArg& var, const TensorArg& rstd) {
   if (!nhwc_rows(x) || !nhwc_rows(out)) return false;
   const int64_t C = x.sizes[1], R = x.sizes[0] * x.sizes[2];
+  const ChannelParam<float> w(weight, 1.0f), bb(bias, 0.0f);
   std::vector<float> m, scale(C), shift(C);
   std::vector<double> v;
   channel_stats(ptr<const float>(x), R, C, m, v);
@@ -122,8 +122,8 @@ bool bn_forward_nhwc(const TensorArg& x, const TensorArg* weight, const TensorAr
     ptr<float>(mean)[c * mean.strides[0]] = m[c];
     ptr<float>(var)[c * var.strides[0]] = static_cast<float>(v[c]);
     ptr<float>(rstd)[c * rstd.strides[0]] = r;
-    scale[c] = r * param(weight, c, 1.0f);
-    shift[c] = param(bias, c, 0.0f) - m[c] * scale[c];
+    scale[c] = r * w[c];
+    shift[c] = bb[c] - m[c] * scale[c];
   }
   apply_rows(ptr<const float>(x), ptr<float>(out), R, C, scale, shift);
   return true;
@@ -141,6 +141,7 @@ bool bn_backward_nhwc(const TensorArg& grad, const TensorArg& x, const TensorArg
     r[c] = ptr<const float>(rstd)[c * rstd.strides[0]];
   }
   const float* mp = m.data();
+  const ChannelParam<float> w(weight, 1.0f);
   std::vector<double> sums(static_cast<size_t>(2 * C), 0.0);  // sum g, sum g*(x - m)
   if (training || dweight || dbias)
     sums = reduce_rows(R, 2 * C, [&](int64_t row, double* acc) {
@@ -158,7 +159,7 @@ bool bn_backward_nhwc(const TensorArg& grad, const TensorArg& x, const TensorArg
     if (dweight) ptr<float>(*dweight)[c * dweight->strides[0]] = static_cast<float>(sum_gxhat);
     if (dbias) ptr<float>(*dbias)[c * dbias->strides[0]] = static_cast<float>(sum_g);
     // training: dx = k*g - k/M*sum_g - k*r/M*sum_gxhat*(x - m); eval: dx = k*g.
-    const double k = static_cast<double>(param(weight, c, 1.0f)) * r[c];
+    const double k = static_cast<double>(w[c]) * r[c];
     a[c] = static_cast<float>(k);
     bx[c] = training ? static_cast<float>(-k * r[c] * sum_gxhat / M) : 0.0f;
     c0[c] = training ? static_cast<float>(-k * sum_g / M) : 0.0f;

@@ -15,6 +15,19 @@ T* ptr(const TensorArg& a) {
   return static_cast<T*>(a.data) + a.offset;
 }
 
+/// An optional per-channel parameter (a weight or bias of shape (C), any stride) read as T, or
+/// `dflt` for every channel when absent.
+template <class T>
+struct ChannelParam {
+  const T* p = nullptr;
+  int64_t stride = 0;
+  T dflt;
+  ChannelParam(const TensorArg* a, T d) : dflt(d) {
+    if (a) p = ptr<const T>(*a), stride = a->strides[0];
+  }
+  T operator[](int64_t i) const { return p ? p[i * stride] : dflt; }
+};
+
 /// f(std::array<int64_t, N> offsets) for each linear index in [begin, end) of sizes.
 template <size_t N, class F>
 void for_each_offset(const Shape& sizes, const std::array<const Shape*, N>& strides, int64_t begin,
