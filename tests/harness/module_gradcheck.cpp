@@ -32,4 +32,20 @@ namespace ember::test {
   return ::testing::AssertionSuccess();
 }
 
+::testing::AssertionResult gradients_reach_every_parameter(const nn::Module& net, int64_t* count) {
+  int64_t n = 0;
+  for (auto& [name, p] : net.named_parameters()) {
+    const Tensor g = p.grad();
+    if (!g.defined()) return ::testing::AssertionFailure() << name << " has no gradient";
+    if (g.shape() != p.shape())
+      return ::testing::AssertionFailure() << name << ": gradient " << shape_str(g.shape()) << " for a "
+                                           << shape_str(p.shape()) << " parameter";
+    if (!all(isfinite(g)).item<bool>()) return ::testing::AssertionFailure() << name << ": non-finite gradient";
+    if (!(sum(abs(g)).item() > 0.0)) return ::testing::AssertionFailure() << name << ": gradient is all zero";
+    ++n;
+  }
+  if (count) *count = n;
+  return ::testing::AssertionSuccess() << n << " parameters";
+}
+
 }  // namespace ember::test

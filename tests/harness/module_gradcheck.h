@@ -14,4 +14,9 @@ namespace ember::test {
 /// running-statistics update does not change the output). Clears net's gradients first.
 ::testing::AssertionResult check_param_grads(nn::Module& net, const Tensor& x, double eps = 1e-6, double tol = 1e-6);
 
+/// After a backward(): every parameter of net has a defined gradient of its own shape, finite and
+/// not all zero. Success names how many parameters were checked; failure names the first that
+/// is not.
+::testing::AssertionResult gradients_reach_every_parameter(const nn::Module& net, int64_t* count = nullptr);
+
 }  // namespace ember::test

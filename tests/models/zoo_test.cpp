@@ -4,6 +4,7 @@
 // reaching every lenet parameter, and PyTorch's default init bounds on every Linear/Conv2d.
 #include <cmath>
 
+#include "harness/module_gradcheck.h"
 #include "harness/op_harness.h"
 #include "models/zoo.h"
 
@@ -133,13 +134,7 @@ TEST(Zoo, GradientsReachEveryLenetParameter) {
   Tensor x = rand({4, 1, 28, 28});
   Tensor y = from_vector(std::vector<int64_t>{0, 3, 7, 9}, {4});
   cross_entropy(m->forward(x), y).backward();
-  for (auto& [name, p] : m->named_parameters()) {
-    Tensor g = p.grad();
-    ASSERT_TRUE(g.defined()) << name;
-    EXPECT_EQ(g.shape(), p.shape()) << name;
-    EXPECT_TRUE(all(isfinite(g)).item<bool>()) << name;
-    EXPECT_GT(sum(abs(g)).item(), 0.0) << name;
-  }
+  EXPECT_TRUE(test::gradients_reach_every_parameter(*m));
   m->zero_grad();
   for (const Tensor& p : m->parameters()) EXPECT_FALSE(p.grad().defined());
 }
