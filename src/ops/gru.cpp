@@ -48,7 +48,7 @@ GruResult gru_layer(const Tensor& x, const Tensor& h0, const Tensor& w_ih, const
   const bool need_x = x.requires_grad(), need_h0 = h0.defined() && h0.requires_grad();
   autograd::record(
       op, {x, h0, w_ih, w_hh, b_ih, b_hh}, {out, h_n},
-      [xc, h0z, w_ih = w_ih.detach(), w_hh = w_hh.detach(), gi, gh, out, reverse, need_x, need_h0,
+      [xc, h0z, w_ih = w_ih.detach(), w_hh = w_hh.detach(), gi, gh, hs = out.detach(), reverse, need_x, need_h0,
        has_h0 = h0.defined(), bias_ih = b_ih.defined(), bias_hh = b_hh.defined()](const std::vector<Tensor>& g) {
         static const ops::KernelRef<kernels::GruCellBackwardKernel> bwd_ref(kernels::kGruCellBackward);
         const int64_t T = xc.size(0), B = xc.size(1), I = xc.size(2), H = w_hh.size(1);
@@ -61,14 +61,14 @@ GruResult gru_layer(const Tensor& x, const Tensor& h0, const Tensor& w_ih, const
         for (int64_t s = T - 1; s >= 0; --s) {
           const int64_t t = time_at(s, T, reverse), p = time_before(t, T, reverse);
           Tensor dght = dgh.select(0, t);
-          bwd(arg_of(gi.select(0, t)), arg_of(gh.select(0, t)), arg_of(p < 0 ? h0z : out.select(0, p)),
+          bwd(arg_of(gi.select(0, t)), arg_of(gh.select(0, t)), arg_of(p < 0 ? h0z : hs.select(0, p)),
               arg_of(go.select(0, t)), arg_of(dh), arg_of(dgi.select(0, t)), arg_of(dght));
           if (s > 0 || need_h0) gemm_into(dght, w_hh, dh, Tensor(), 1.0);  // dh_{t-1} += dgh_t @ W_hh
         }
         Tensor dgi2 = dgi.reshape({T * B, 3 * H}), dgh2 = dgh.reshape({T * B, 3 * H});
         Tensor dx = need_x ? gemm(dgi2, w_ih).reshape({T, B, I}) : Tensor();
         Tensor dw_ih = gemm(dgi2.t(), xc.reshape({T * B, I}));
-        Tensor dw_hh = recurrent_weight_grad(dgh, out, h0z, has_h0, reverse);
+        Tensor dw_hh = recurrent_weight_grad(dgh, hs, h0z, has_h0, reverse);
         return std::vector<Tensor>{dx,    need_h0 ? dh : Tensor(), dw_ih, dw_hh, bias_ih ? column_sum(dgi2) : Tensor(),
                                    bias_hh ? column_sum(dgh2) : Tensor()};
       });

@@ -56,7 +56,7 @@ LstmResult lstm_layer(const Tensor& x, const Tensor& h0, const Tensor& c0, const
              need_c0 = c0.defined() && c0.requires_grad();
   autograd::record(
       op, {x, h0, c0, w_ih, w_hh, b_ih, b_hh}, {out, h_n, c_n},
-      [xc, h0z, c0z, w_ih = w_ih.detach(), w_hh = w_hh.detach(), gates, out, cs, reverse, need_x, need_h0, need_c0,
+      [xc, h0z, c0z, w_ih = w_ih.detach(), w_hh = w_hh.detach(), gates, hs = out.detach(), cs, reverse, need_x, need_h0, need_c0,
        has_h0 = h0.defined(), bias_ih = b_ih.defined(), bias_hh = b_hh.defined()](const std::vector<Tensor>& g) {
         static const ops::KernelRef<kernels::LstmCellBackwardKernel> bwd_ref(kernels::kLstmCellBackward);
         const int64_t T = xc.size(0), B = xc.size(1), I = xc.size(2), H = w_hh.size(1);
@@ -77,7 +77,7 @@ LstmResult lstm_layer(const Tensor& x, const Tensor& h0, const Tensor& c0, const
         Tensor dg2 = dg.reshape({T * B, 4 * H});
         Tensor dx = need_x ? gemm(dg2, w_ih).reshape({T, B, I}) : Tensor();
         Tensor dw_ih = gemm(dg2.t(), xc.reshape({T * B, I}));
-        Tensor dw_hh = recurrent_weight_grad(dg, out, h0z, has_h0, reverse);
+        Tensor dw_hh = recurrent_weight_grad(dg, hs, h0z, has_h0, reverse);
         Tensor db = bias_ih || bias_hh ? column_sum(dg2) : Tensor();
         return std::vector<Tensor>{dx,     need_h0 ? dh : Tensor(), need_c0 ? dc : Tensor(),        dw_ih, dw_hh,
                                    bias_ih ? db : Tensor(), bias_hh ? (bias_ih ? db.clone() : db) : Tensor()};

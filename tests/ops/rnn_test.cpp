@@ -172,3 +172,31 @@ TEST(RnnLayers, ClearErrors) {
   EXPECT_EMBER_ERROR(gru_layer(x, uniform({2, 5}), v[3].slice(0, 0, 12), v[4].slice(0, 0, 12), Tensor(), Tensor()),
                      "gru_layer", "h0 must be [2,4]");
 }
+
+// The autograd node must not keep its own outputs alive (a closure holding the output's handle
+// would make a cycle output -> node -> output, leaking every step's buffers).
+TEST(RnnLayers, GraphIsFreedWithItsOutputs) {
+  std::vector<Tensor> v = operands(4, 3, 2, 3, 4, 101);
+  for (bool lstm : {true, false})
+    for (bool run_backward : {false, true}) {
+      SCOPED_TRACE(std::string(lstm ? "lstm" : "gru") + (run_backward ? " after backward" : ""));
+      std::weak_ptr<TensorImpl> out, h_n;
+      {
+        std::vector<Tensor> a;
+        for (const Tensor& t : v) a.push_back(t.clone().set_requires_grad());
+        Tensor y, h;
+        if (lstm) {
+          LstmResult r = lstm_layer(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+          y = r.output, h = r.h_n;
+        } else {
+          GruResult r = gru_layer(a[0], a[1], a[3].slice(0, 0, 12), a[4].slice(0, 0, 12), Tensor(), Tensor());
+          y = r.output, h = r.h_n;
+        }
+        out = y.impl_ptr();
+        h_n = h.impl_ptr();
+        if (run_backward) add(sum(y), sum(h)).backward();
+      }
+      EXPECT_TRUE(out.expired());
+      EXPECT_TRUE(h_n.expired());
+    }
+}
