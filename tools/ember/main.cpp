@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
 
   using namespace ember::cli;
   std::vector<Command> commands = {add_train_command(app), add_eval_command(app), add_predict_command(app),
-                                   add_data_command(app), add_bench_command(app), add_models_command(app),
+                                   add_generate_command(app), add_data_command(app), add_bench_command(app), add_models_command(app),
                                    add_summary_command(app), add_device_command(app), add_help_command(app)};
 
   if (const std::string err = first_argument_error(app, argc, argv); !err.empty()) {
