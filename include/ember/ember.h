@@ -15,6 +15,7 @@
 #include "ember/ops/loss.h"
 #include "ember/ops/norm.h"
 #include "ember/ops/reduce.h"
+#include "ember/ops/rnn.h"
 #include "ember/ops/shape.h"
 #include "ember/optim.h"
 #include "ember/random.h"

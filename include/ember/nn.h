@@ -9,4 +9,5 @@
 #include "ember/nn/module.h"
 #include "ember/nn/norm.h"
 #include "ember/nn/pooling.h"
+#include "ember/nn/rnn.h"
 #include "ember/nn/summary.h"

@@ -84,4 +84,13 @@
 #define EMBER_ADAPTIVE_BIN_LO(i, n, out) (((i) * (n)) / (out))
 #define EMBER_ADAPTIVE_BIN_HI(i, n, out) ((((i) + 1) * (n) + (out) - 1) / (out))
 
+/* ---- recurrent cells (core/kernels/rnn.h), in compute type R ------------------------------
+   Derivatives at an activation's output: s = sigmoid(x) gives s * (1 - s), t = tanh(x) 1 - t*t. */
+#define EMBER_SIGMOID_GRAD_AT(R, s) ((s) * ((R)1 - (s)))
+#define EMBER_TANH_GRAD_AT(R, t) ((R)1 - (t) * (t))
+/* LSTM cell state from the activated gates: f * c_prev + i * g. */
+#define EMBER_LSTM_CELL(i, f, g, c_prev) ((f) * (c_prev) + (i) * (g))
+/* GRU hidden state, PyTorch's form of (1 - z) * n + z * h_prev. */
+#define EMBER_GRU_HIDDEN(z, n, h_prev) ((n) + (z) * ((h_prev) - (n)))
+
 #endif /* EMBER_CORE_KERNEL_FORMULAS_H */

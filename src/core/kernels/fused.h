@@ -8,6 +8,7 @@
 
 #include "core/kernels/conv.h"
 #include "core/kernels/optim.h"
+#include "core/kernels/rnn.h"
 #include "core/kernels/kernel_key.h"
 #include "core/kernels/tensor_arg.h"
 
@@ -72,9 +73,11 @@ inline constinit const KernelKey<DropoutKernel> kDropout{"dropout"};
 /// Whether a backend may omit the kernel `name` (see above).
 inline bool is_optional_kernel(std::string_view name) {
   // The gradient clipping kernels (core/kernels/optim.h) are optional too: clip_grad_norm_ uses
-  // tensor ops on a device without them.
+  // tensor ops on a device without them. So are the recurrent gate kernels (core/kernels/rnn.h):
+  // the layers are then composed from matmul and elementwise ops.
   for (const char* k : {kBatchNormReluMaxPool2dForward.name(), kBatchNormReluMaxPool2dBackward.name(), kDropout.name(),
-                        kGradNorm.name(), kGradScale.name(), kConv2dBackward.name()})
+                        kGradNorm.name(), kGradScale.name(), kConv2dBackward.name(), kLstmCellForward.name(),
+                        kLstmCellBackward.name(), kGruCellForward.name(), kGruCellBackward.name()})
     if (name == k) return true;
   return false;
 }
