@@ -2,6 +2,8 @@
 // decoder) over bytes.
 #include "charlstm.h"
 
+#include "ember/ember.h"
+
 namespace ember::models {
 
 CharLSTM::CharLSTM(const TextModelConfig& c) : TextModel("CharLSTM"), c_(c) {

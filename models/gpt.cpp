@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "ember/ember.h"
 #include "ember/ops/attention.h"
 
 namespace ember::models {
@@ -106,7 +107,7 @@ GPT::GPT(const TextModelConfig& c) : TextModel("GPT"), c_(c) {
   // nanoGPT: the projections into the residual stream get std 0.02 / sqrt(2 * n_layer).
   const double proj_std = 0.02 / std::sqrt(2.0 * static_cast<double>(c.layers));
   for (auto& [name, p] : named_parameters())
-    if (name.size() > 14 && name.compare(name.size() - 14, 14, "c_proj.weight") == 0) nn::init::normal_(p, 0.0, proj_std);
+    if (name.ends_with("c_proj.weight")) nn::init::normal_(p, 0.0, proj_std);
 }
 
 std::string GPT::extra_repr() const {

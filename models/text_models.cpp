@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "charlstm.h"
+#include "ember/ember.h"
 #include "ember/models/text.h"
 #include "gpt.h"
 
