@@ -122,7 +122,8 @@ Tensor GPT::embed(const Tensor& tokens, int64_t pos) {
   EMBER_CHECK(pos + T <= c_.context, "gpt: a sequence of ", pos + T, " tokens exceeds the context of ", c_.context);
   Tensor positions = arange(static_cast<double>(pos), static_cast<double>(pos + T), 1.0,
                             TensorOptions(kInt64).with_device(tokens.device()));
-  return (*drop_)(add((*wte_)(tokens), (*wpe_)(positions)));
+  Tensor tok = (*wte_)(tokens);  // (B, T, width), then the positions (T, width) broadcast over B
+  return (*drop_)(add(tok, (*wpe_)(positions)));
 }
 
 Tensor GPT::forward(const Tensor& tokens) {
