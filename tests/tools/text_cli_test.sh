@@ -80,6 +80,16 @@ python3 -c "import sys; d=open(sys.argv[1],'rb').read(); assert d.startswith(b'T
 grep -q "tokens/s" "$WORK/g1.err" || { echo "FAIL no tokens/s on stderr"; fail=1; }
 echo "generated: $(head -c 120 "$WORK/g1.txt" | tr '\n' ' ')"
 
+# 4b. eval on the held-out text reproduces the run's last validation loss.
+"$EMBER" eval --model gpt --weights "$WORK/a/model.safetensors" --dataset text --data-file "$WORK/text.txt" --json \
+  >"$WORK/ev.out" 2>"$WORK/ev.err" || { echo "FAIL eval --dataset text"; cat "$WORK/ev.err"; fail=1; }
+python3 - "$WORK/a/metrics.jsonl" "$WORK/ev.out" <<'PY' || { echo "FAIL eval loss differs from the run's"; fail=1; }
+import json, sys
+m = [json.loads(l) for l in open(sys.argv[1])][-1]
+e = json.loads(open(sys.argv[2]).read().strip().splitlines()[-1])
+assert abs(e["loss"] - m["test_loss"]) < 1e-6 and e["context"] == 32, (e, m)
+PY
+
 # 5. charlstm trains and generates too.
 "$EMBER" train --model charlstm --data-file "$WORK/text.txt" --epochs 1 --steps-per-epoch 6 --batch-size 8 \
   --context 24 --width 32 --out "$WORK/l" --json >"$WORK/l.out" 2>"$WORK/l.err" || { echo "FAIL charlstm run"; cat "$WORK/l.err"; fail=1; }
@@ -87,13 +97,14 @@ echo "generated: $(head -c 120 "$WORK/g1.txt" | tr '\n' ' ')"
   || { echo "FAIL charlstm generate"; fail=1; }
 [ "$(wc -c <"$WORK/l.txt")" -eq 52 ] || { echo "FAIL charlstm generated $(wc -c <"$WORK/l.txt") bytes"; fail=1; }
 
-# 6. Bad input: each a non-zero exit and a message naming the problem.
+# 6. Bad input: each a non-zero exit (2 for flags that do not go together) and a message naming the problem.
 expect_error() {  # expect_error FRAGMENT ARGS...
   local frag=$1; shift
   if "$EMBER" "$@" >"$WORK/e.out" 2>"$WORK/e.err"; then echo "FAIL accepted: $*"; fail=1; return; fi
   grep -q -- "$frag" "$WORK/e.err" || { echo "FAIL '$*' error lacks '$frag':"; cat "$WORK/e.err"; fail=1; }
 }
 expect_error "needs --data-file" train --model gpt --out "$WORK/x1"
+[ "$(cat "$WORK/e.out"; "$EMBER" train --model gpt --out "$WORK/x1" >/dev/null 2>&1; echo $?)" = "2" ] || { echo "FAIL a missing --data-file is not exit 2"; fail=1; }
 expect_error "does not exist" train --model gpt --data-file "$WORK/missing.txt" --out "$WORK/x2"
 printf 'tiny' >"$WORK/tiny.txt"
 expect_error "too short" train --model gpt --data-file "$WORK/tiny.txt" --out "$WORK/x3"
@@ -103,6 +114,7 @@ expect_error "trains a language model" train --model lenet --dataset text --data
 expect_error "multiple of the number of heads" train --model gpt --data-file "$WORK/text.txt" --heads 3 --out "$WORK/x7"
 expect_error "hold model 'gpt'" generate --model charlstm --weights "$WORK/a/model.safetensors"
 expect_error "training checkpoint" generate --model gpt --weights "$WORK/a/checkpoint"
+expect_error "evaluates a language model" eval --model lenet --dataset text --data-file "$WORK/text.txt" --weights "$WORK/a/model.safetensors"
 expect_error "temperature" generate --model gpt --weights "$WORK/a/model.safetensors" --temperature 0
 [ -e "$WORK/x2" ] && { echo "FAIL a refused run left its folder"; fail=1; }
 

@@ -79,7 +79,11 @@ Command add_train_command(CLI::App& app) {
             for (const CLI::Option* o : cmd->get_options())
               if (o->count() > 0)
                 for (const std::string& n : o->get_lnames()) given.push_back("--" + n);
-            c->apply_model_recipe(given);
+            try {
+              c->apply_model_recipe(given);
+            } catch (const Error& e) {
+              throw UsageError(e.what());
+            }
             std::FILE* log = c->json ? stderr : stdout;
             TrainSummary s = run_training(*c, log);
             if (c->json) {

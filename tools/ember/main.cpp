@@ -132,6 +132,9 @@ int main(int argc, char** argv) {
   try {
     for (Command& c : commands)
       if (c.app->parsed()) return c.run();
+  } catch (const ember::cli::UsageError& e) {
+    std::fprintf(stderr, "ember: error: %s\nRun 'ember --help' for usage.\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ember: error: %s\n", e.what());
     return 1;
