@@ -13,6 +13,7 @@
 #include "ember/nn/linear.h"
 #include "ember/nn/norm.h"
 #include "ember/nn/pooling.h"
+#include "ember/nn/rnn.h"
 
 namespace ember::nn {
 
@@ -120,6 +121,17 @@ std::optional<int64_t> module_flops(const Module& m, const Shape& input, const S
   if (is<MaxPool2d>(m) || is<AvgPool2d>(m) || is<AdaptiveAvgPool2d>(m)) return in_n;
   if (is<Dropout>(m)) return m.is_training() ? in_n : 0;
   if (is<Flatten>(m) || is<Embedding>(m)) return 0;
+  if (const auto* r = dynamic_cast<const RNNBase*>(&m)) {
+    const RNNOptions& o = r->options();
+    const int64_t H = o.hidden_size, D = r->num_directions(), G = is<LSTM>(m) ? 4 : 3;
+    const int64_t rows = out_n / (D * H);  // T*B whatever the layout
+    int64_t f = 0;
+    for (int64_t k = 0; k < o.num_layers; ++k) {
+      const int64_t in = k == 0 ? o.input_size : D * H;
+      f += D * rows * (2 * G * H * (in + H) + (o.bias ? 2 * G * H : 0) + (G == 4 ? 9 : 10) * H);
+    }
+    return f;
+  }
   if (const auto* s = dynamic_cast<const Sequential*>(&m); s && s->empty()) return 0;
   return std::nullopt;
 }

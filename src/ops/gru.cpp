@@ -3,11 +3,10 @@
 // GEMM gh = h_{t-1} @ W_hh^T + b_hh (kept: its n part is needed by the backward, as r multiplies
 // it) and one fused gate kernel (core/kernels/rnn.h). Backward: per step the gate-backward kernel
 // and one GEMM adding dgh @ W_hh to h_{t-1}'s gradient; then one GEMM each for dW_ih, dW_hh, dx
-// and one sum per bias. Devices without the gate kernels run the composed layer (rnn_util.h).
+// and one GEMV per bias. Devices without the gate kernels run the composed layer (rnn_util.h).
 #include "autograd/record.h"
 #include "core/kernels/rnn.h"
 #include "core/tensor_impl.h"
-#include "ember/ops/reduce.h"
 #include "ops/autocast.h"
 #include "ops/dispatch.h"
 #include "ops/rnn_util.h"
@@ -70,8 +69,8 @@ GruResult gru_layer(const Tensor& x, const Tensor& h0, const Tensor& w_ih, const
         Tensor dx = need_x ? gemm(dgi2, w_ih).reshape({T, B, I}) : Tensor();
         Tensor dw_ih = gemm(dgi2.t(), xc.reshape({T * B, I}));
         Tensor dw_hh = recurrent_weight_grad(dgh, out, h0z, has_h0, reverse);
-        return std::vector<Tensor>{dx,    need_h0 ? dh : Tensor(), dw_ih, dw_hh, bias_ih ? sum(dgi2, {0}) : Tensor(),
-                                   bias_hh ? sum(dgh2, {0}) : Tensor()};
+        return std::vector<Tensor>{dx,    need_h0 ? dh : Tensor(), dw_ih, dw_hh, bias_ih ? column_sum(dgi2) : Tensor(),
+                                   bias_hh ? column_sum(dgh2) : Tensor()};
       });
   return {out, h_n};
 }

@@ -3,13 +3,12 @@
 // GEMM accumulating h_{t-1} @ W_hh^T into that step's gates and one fused gate kernel
 // (core/kernels/rnn.h), which leaves the activated gates and c_t for the backward. Backward:
 // per step (back in time) the fused gate-backward kernel and one GEMM dh_{t-1} = dgates @ W_hh;
-// then dW_hh, dW_ih and dx as one GEMM each over all steps and the bias gradient as one sum.
+// then dW_hh, dW_ih and dx as one GEMM each over all steps and the bias gradient as one GEMV.
 // Devices without the gate kernels run the composed layer (rnn_util.h).
 #include "autograd/record.h"
 #include "core/kernels/rnn.h"
 #include "core/tensor_impl.h"
 #include "ember/ops/elementwise.h"
-#include "ember/ops/reduce.h"
 #include "ops/autocast.h"
 #include "ops/dispatch.h"
 #include "ops/rnn_util.h"
@@ -79,7 +78,7 @@ LstmResult lstm_layer(const Tensor& x, const Tensor& h0, const Tensor& c0, const
         Tensor dx = need_x ? gemm(dg2, w_ih).reshape({T, B, I}) : Tensor();
         Tensor dw_ih = gemm(dg2.t(), xc.reshape({T * B, I}));
         Tensor dw_hh = recurrent_weight_grad(dg, out, h0z, has_h0, reverse);
-        Tensor db = bias_ih || bias_hh ? sum(dg2, {0}) : Tensor();
+        Tensor db = bias_ih || bias_hh ? column_sum(dg2) : Tensor();
         return std::vector<Tensor>{dx,     need_h0 ? dh : Tensor(), need_c0 ? dc : Tensor(),        dw_ih, dw_hh,
                                    bias_ih ? db : Tensor(), bias_hh ? (bias_ih ? db.clone() : db) : Tensor()};
       });

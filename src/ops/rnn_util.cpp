@@ -60,6 +60,12 @@ Tensor gemm(const Tensor& a, const Tensor& b) {
   return c;
 }
 
+Tensor column_sum(const Tensor& m) {
+  Tensor ones = make_empty({1, m.size(0)}, m.dtype(), m.device());
+  ones.fill_(1);
+  return gemm(ones, m).reshape({m.size(1)});
+}
+
 Tensor recurrent_weight_grad(const Tensor& d, const Tensor& out, const Tensor& h0, bool has_h0, bool reverse) {
   const int64_t T = d.size(0), B = d.size(1), G = d.size(2), H = out.size(2);
   Tensor w = make_empty({G, H}, d.dtype(), d.device());

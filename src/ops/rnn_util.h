@@ -26,6 +26,8 @@ LayerDims check_layer(const char* op, int64_t gates, const Tensor& x, const Tens
 void gemm_into(const Tensor& a, const Tensor& b, const Tensor& c, const Tensor& bias = Tensor(), double beta = 0);
 /// A new (M,N) tensor a @ b.
 Tensor gemm(const Tensor& a, const Tensor& b);
+/// The column sums (N) of m (M,N), as one GEMM ones(1,M) @ m (the bias gradients).
+Tensor column_sum(const Tensor& m);
 
 /// The time index processed at step s (0..T-1) of a layer running forward or in reverse.
 inline int64_t time_at(int64_t s, int64_t T, bool reverse) { return reverse ? T - 1 - s : s; }

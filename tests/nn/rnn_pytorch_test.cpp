@@ -60,7 +60,9 @@ void check_against_pytorch(const std::string& name, const nn::RNNOptions& o) {
   loss.backward();
   EXPECT_ALLCLOSE(x.grad(), t.at("grad.x"), 1e-5, 1e-6);
   EXPECT_ALLCLOSE(h0.grad(), t.at("grad.h0"), 1e-5, 1e-6);
-  if (lstm) EXPECT_ALLCLOSE(c0.grad(), t.at("grad.c0"), 1e-5, 1e-6);
+  if (lstm) {
+    EXPECT_ALLCLOSE(c0.grad(), t.at("grad.c0"), 1e-5, 1e-6);
+  }
   for (const auto& [n, p] : m.named_parameters()) {
     SCOPED_TRACE(n);
     EXPECT_ALLCLOSE(p.grad(), t.at("grad." + n), 1e-5, 1e-6);

@@ -180,3 +180,20 @@ TEST(ModuleFlops, Convention) {
   EXPECT_EQ(module_flops(*small_net(), {2, 2, 4, 4}, {2, 3}), std::nullopt);  // a container
   EXPECT_EQ(module_flops(Double(), {2}, {2}), std::nullopt);
 }
+
+// Recurrent layers: the two matrix products, the biases and the cell per layer and direction.
+TEST(Summary, RecurrentLayerFlops) {
+  RNNOptions o;
+  o.input_size = 3, o.hidden_size = 4, o.num_layers = 2, o.bidirectional = true, o.batch_first = true;
+  LSTM lstm(o);
+  const Summary s = summarize(lstm, {2, 5, 3});  // B=2, T=5
+  const int64_t rows = 10;
+  const int64_t layer0 = rows * (2 * 16 * (3 + 4) + 2 * 16 + 9 * 4), layer1 = rows * (2 * 16 * (8 + 4) + 2 * 16 + 9 * 4);
+  EXPECT_EQ(s.flops, 2 * (layer0 + layer1));
+  EXPECT_EQ(s.output_shape, (Shape{2, 5, 8}));
+  EXPECT_EQ(s.unknown_flop_calls, 0);
+  o = RNNOptions{};
+  o.input_size = 3, o.hidden_size = 4, o.bias = false;
+  GRU gru(o);
+  EXPECT_EQ(module_flops(gru, {5, 3}, {5, 4}), 5 * (2 * 12 * (3 + 4) + 10 * 4));  // unbatched (T,I)
+}

@@ -15,6 +15,10 @@
 //   MaxPool2d, AvgPool2d, AdaptiveAvgPool2d: 1 per input element (elements read)
 //   Dropout           0 in eval mode (the identity), 1 per element in training mode
 //   Flatten, Embedding, an empty Sequential: 0 (a view, a gather, the identity)
+//   LSTM, GRU         per layer and direction, rows = T*B: 2 * rows*G*H*(I+H) for the two
+//                     matrix products (G = 4 LSTM, 3 GRU; I the layer's input size), plus
+//                     2 * rows*G*H with biases, plus per hidden unit and step 9 (LSTM: 5
+//                     activations, 4 products and sums) or 10 (GRU: 3 activations, 7 others)
 // Only module calls are counted: ops a forward runs itself (ResNet's
 // residual add) are not seen. A row with children's calls inside it (a container) shows the sum
 // of those calls' FLOPs; the total is the sum over innermost calls, so nothing counts twice.

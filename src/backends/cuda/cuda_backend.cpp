@@ -220,6 +220,7 @@ void register_cuda() {
       register_softmax_kernels(t);
       register_index_kernels(t);
       register_optim_kernels(t);
+      register_rnn_kernels(t);
       register_backend(std::move(b));
       found += (found.empty() ? "" : ", ") + std::string("cuda:") + std::to_string(d) + " " + prop.name + " (sm_" +
                std::to_string(prop.major) + std::to_string(prop.minor) + ")";

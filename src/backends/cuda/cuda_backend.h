@@ -26,5 +26,6 @@ void register_norm_kernels(KernelTable& t);
 void register_softmax_kernels(KernelTable& t);
 void register_index_kernels(KernelTable& t);
 void register_optim_kernels(KernelTable& t);
+void register_rnn_kernels(KernelTable& t);
 
 }  // namespace ember::cuda

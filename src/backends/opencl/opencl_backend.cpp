@@ -101,6 +101,7 @@ void register_opencl() {
       register_softmax_kernels(t, computes);
       register_index_kernels(t, computes);
       register_optim_kernels(t, computes);
+      register_rnn_kernels(t, computes);
       register_backend(std::move(b));
     }
   }

@@ -23,5 +23,6 @@ void register_norm_kernels(KernelTable& t, DTypeMask computes);
 void register_softmax_kernels(KernelTable& t, DTypeMask computes);
 void register_index_kernels(KernelTable& t, DTypeMask computes);
 void register_optim_kernels(KernelTable& t, DTypeMask computes);
+void register_rnn_kernels(KernelTable& t, DTypeMask computes);
 
 }  // namespace ember::opencl

@@ -172,3 +172,17 @@ TEST(OpenCLBackend, EveryCpuKernelHasAnOpenCLKernel) {
     if (!kernels::is_optional_kernel(k) && std::find(cl.begin(), cl.end(), k) == cl.end()) missing += " " + k;
   EXPECT_TRUE(missing.empty()) << "kernels opencl:0 lacks (they run through the CPU fallback):" << missing;
 }
+
+// The recurrent layers run their fused gate kernels on the device (optional kernels: without
+// them the layers would be composed from other ops and still match the CPU, so the backend
+// cases alone would not show it).
+TEST(OpenCLBackend, RunsTheRecurrentGateKernels) {
+  Backend& b = get_backend(kDev);
+  for (DType t : {kFloat32, kFloat64}) {
+    EXPECT_TRUE(b.supports(kernels::kLstmCellForward, t)) << dtype_name(t);
+    EXPECT_TRUE(b.supports(kernels::kLstmCellBackward, t)) << dtype_name(t);
+    EXPECT_TRUE(b.supports(kernels::kGruCellForward, t)) << dtype_name(t);
+    EXPECT_TRUE(b.supports(kernels::kGruCellBackward, t)) << dtype_name(t);
+  }
+  EXPECT_FALSE(b.supports(kernels::kLstmCellForward, kBFloat16));
+}
