@@ -67,5 +67,6 @@ std::vector<BackendCase> norm_cases();
 std::vector<BackendCase> softmax_cases();
 std::vector<BackendCase> index_cases();
 std::vector<BackendCase> training_cases();
+std::vector<BackendCase> attention_cases();
 
 }  // namespace ember::test

@@ -130,6 +130,7 @@ void register_cpu() {
   register_clip_kernels(t);
   register_fused_kernels(t);
   register_dropout_kernels(t);
+  register_attention_kernels(t);
   register_backend(std::move(b));
 }
 

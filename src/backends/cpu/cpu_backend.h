@@ -21,5 +21,6 @@ void register_optim_kernels(KernelTable& t);
 void register_clip_kernels(KernelTable& t);
 void register_fused_kernels(KernelTable& t);
 void register_dropout_kernels(KernelTable& t);
+void register_attention_kernels(KernelTable& t);
 
 }  // namespace ember::cpu
