@@ -6,28 +6,19 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/kernel_formulas.h"
 #include "data/file_util.h"
 #include "ember/error.h"
 
 namespace ember::data {
-
-namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  uint64_t z = x + 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
 
 int64_t text_window_offset(uint64_t seed, int64_t step, int64_t i, int64_t split_size, int64_t context) {
   EMBER_CHECK(i >= 0 && i < (int64_t{1} << 20), "text windows: window index ", i, " out of range [0, 2^20)");
   EMBER_CHECK(split_size > context && context >= 1, "text windows: a split of ", split_size,
               " bytes holds no window of ", context + 1, " bytes");
   const uint64_t key = seed * 0x9e3779b97f4a7c15ull + (static_cast<uint64_t>(step) << 20) + static_cast<uint64_t>(i);
-  return static_cast<int64_t>(splitmix64(key) % static_cast<uint64_t>(split_size - context));
+  // Value 0 of the splitmix64 stream seeded with key: Vigna's splitmix64(key).
+  return static_cast<int64_t>(EMBER_SPLITMIX64(uint64_t, key, 0) % static_cast<uint64_t>(split_size - context));
 }
 
 TextCorpus::TextCorpus(std::vector<uint8_t> bytes, std::string name, int64_t min_split_bytes, double val_fraction)
