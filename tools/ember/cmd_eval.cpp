@@ -65,7 +65,7 @@ int run_eval(const EvalArgs& a) {
   const int64_t batches = (ds->size() + a.batch_size - 1) / a.batch_size;
   EvalResult r = evaluate(*model, *ds, input_normalization(dataset), device, static_cast<int64_t>(names.size()), a.batch_size, [&](int64_t done, int64_t total) {
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    bar.update({"eval", (done + a.batch_size - 1) / a.batch_size, batches, samples_per_second(done, el), "samples", NAN,
+    bar.update({"eval", (done + a.batch_size - 1) / a.batch_size, batches, samples_per_second(done, el), NAN,
                 eta_seconds(done, el, total - done)});
   });
   bar.clear();

@@ -16,10 +16,10 @@ struct ProgressLine {
   std::string label;          // "epoch 3/10", "eval"
   int64_t done = 0, total = 0;  // steps
   double samples_per_s = NAN;
-  const char* unit = "samples";  // what samples_per_s counts ("samples", "chars")
   double loss = NAN;
   double eta_s = NAN;         // this phase (epoch, evaluation)
   double run_eta_s = NAN;     // the whole run (training: the remaining epochs and evaluations)
+  const char* unit = "samples";  // what samples_per_s counts ("samples", "chars")
 };
 
 /// The line for `p` in at most columns - 1 visible characters (the last column stays free so a

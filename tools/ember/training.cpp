@@ -153,7 +153,7 @@ EvalResult evaluate_with_bar(nn::Module& model, TrainTask& task, Device device, 
   auto t0 = std::chrono::steady_clock::now();
   EvalResult r = task.evaluate(model, device, [&](int64_t done, int64_t total) {
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    bar.update({"eval", done, total, NAN, "samples", NAN, eta_seconds(done, el, total - done)});
+    bar.update({"eval", done, total, NAN, NAN, eta_seconds(done, el, total - done)});
   });
   bar.clear();
   seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -260,10 +260,10 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
       s.partial.seconds = seconds_before + epoch_here;
       seconds_here = seconds_here_before + epoch_here;
       const int64_t run_steps_left = (c.epochs - s.epoch - 1) * per_epoch + (per_epoch - s.batch);
-      bar.update({label, s.batch, per_epoch, samples_per_second(s.partial.samples - samples_before, epoch_here), unit,
+      bar.update({label, s.batch, per_epoch, samples_per_second(s.partial.samples - samples_before, epoch_here),
                   s.partial.loss_sum / std::max<int64_t>(1, s.partial.samples),
                   eta_seconds(steps_here, seconds_here, per_epoch - s.batch),
-                  eta_seconds(steps_here, seconds_here, run_steps_left) + eval_seconds * (c.epochs - s.epoch)});
+                  eta_seconds(steps_here, seconds_here, run_steps_left) + eval_seconds * (c.epochs - s.epoch), unit});
       if (c.checkpoint_every > 0 && s.step % c.checkpoint_every == 0 && s.batch < per_epoch)
         save(ckpt_path, *model, *opt, sched.get(), scaler, s, c);
     }
@@ -271,9 +271,10 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
     // One samples/s for the epoch: the bar's last line, the epoch line and metrics.jsonl.
     const double epoch_rate = samples_per_second(s.partial.samples, s.partial.seconds);
     const double train_loss = s.partial.loss_sum / std::max<int64_t>(1, s.partial.samples);
-    bar.finish({label, s.batch, per_epoch, epoch_rate, unit, train_loss, 0.0,
+    bar.finish({label, s.batch, per_epoch, epoch_rate, train_loss, 0.0,
                 eta_seconds(steps_here, seconds_here, (c.epochs - s.epoch - 1) * per_epoch) +
-                    eval_seconds * (c.epochs - s.epoch)});
+                    eval_seconds * (c.epochs - s.epoch),
+                unit});
     last_eval = evaluate_with_bar(*model, *task, device, log, eval_seconds);
     evaluated = true;
     nlohmann::json rec = {{"epoch", s.epoch + 1},
