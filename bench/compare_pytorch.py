@@ -4,7 +4,8 @@ thread count, then `ember bench --json` in the same run, and the ratios.
 usage: /usr/bin/python3 bench/compare_pytorch.py [--ember build/tools/ember/ember] [--threads 2]
        [--repeats 20] [--warmup 5] [--precision fp32|bf16] [--workload NAME ...] [--channels-last] [--json]
 
-The ResNet workloads use torchvision's resnet50 and the same resnet20 as models/resnet.cpp (torchvision
+The language models (charlstm, gpt, gpt-generate) are bench/text_models.py's, module for module as
+models/charlstm.cpp and models/gpt.cpp. The ResNet workloads use torchvision's resnet50 and the same resnet20 as models/resnet.cpp (torchvision
 BasicBlocks, 3x3 stem, 16/32/64 channels). PyTorch runs them in its default NCHW memory format unless
 --channels-last is given (then model and input are converted, as PyTorch's performance guide advises).
 
@@ -22,9 +23,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-WORKLOADS = ["mlp", "lenet", "resnet20", "resnet50", "mlp-infer", "resnet50-infer", "gemm", "tiny-op"]
+sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))  # text_models
+
+WORKLOADS = ["mlp", "lenet", "resnet20", "resnet50", "charlstm", "gpt", "mlp-infer", "resnet50-infer", "gpt-generate",
+             "gemm", "tiny-op"]
 CHANNELS_LAST = False  # set from --channels-last
-HIGHER_IS_BETTER = {"samples_per_s": True, "gflops": True, "ms_per_batch": False, "us_per_op": False}
+HIGHER_IS_BETTER = {"samples_per_s": True, "tokens_per_s": True, "gflops": True, "ms_per_batch": False,
+                    "us_per_op": False}
 
 
 def mlp():
@@ -100,6 +105,33 @@ def make(name, precision):
         import torchvision
         model = torchvision.models.resnet50()
         return "samples_per_s", 8, 1, train_step(model, torch.randn(8, 3, 224, 224), torch.arange(8) % 1000, bf16)
+    if name in ("charlstm", "gpt"):  # a language-model training step: batch 32 x context 128, AdamW
+        import text_models
+        model = text_models.CharLSTM() if name == "charlstm" else text_models.GPT()
+        model.train()
+        opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.1)
+        x, y = torch.randint(0, 256, (32, 128)), torch.randint(0, 256, (32, 128))
+
+        def run():
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                out = model(x)
+                logits = out[0] if isinstance(out, tuple) else out
+                loss = F.cross_entropy(logits.reshape(-1, 256), y.reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return "samples_per_s", 32, 1, run
+    if name == "gpt-generate":  # 128 tokens decoded one at a time from a fresh key/value cache, greedy
+        import text_models
+        model = text_models.GPT().eval()
+
+        def run():
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                caches = model.new_caches(1)
+                tok = torch.zeros(1, 1, dtype=torch.int64)
+                for pos in range(128):
+                    tok = model(tok, caches, pos).argmax(-1, keepdim=True)
+        return "tokens_per_s", 128, 1, run
     if name in ("mlp-infer", "resnet50-infer"):
         if name == "mlp-infer":
             model, x = mlp().eval(), torch.randn(1, 1, 28, 28)
@@ -133,7 +165,7 @@ def make(name, precision):
 
 
 def metric_of(metric, units, inner, seconds):
-    if metric == "samples_per_s":
+    if metric in ("samples_per_s", "tokens_per_s"):
         return units / seconds
     if metric == "ms_per_batch":
         return seconds * 1e3

@@ -37,6 +37,11 @@ const std::vector<Entry>& registry() {
        [](const ModelConfig& c) { return make_resnet(34, resnet_options(c)); }},
       {{"resnet50", "torchvision ResNet-50 (bottlenecks 3-4-6-3); small-image stem at <= 64 px", {1000, 3, 224}, false},
        [](const ModelConfig& c) { return make_resnet(50, resnet_options(c)); }},
+      {{"charlstm", "character-level LSTM: byte embedding 128, 2 LSTM layers of 256, linear to 256 bytes", {}, false,
+        true},
+       nullptr},
+      {{"gpt", "nanoGPT decoder-only transformer: 4 layers, 4 heads, width 128, context 128, bytes", {}, false, true},
+       nullptr},
   };
   return r;
 }
@@ -70,6 +75,8 @@ const ModelInfo& model_info(const std::string& name) { return entry(name).info; 
 
 ModelConfig resolve_config(const std::string& name, const ModelConfig& config) {
   const ModelInfo& info = model_info(name);
+  EMBER_CHECK(!info.language_model, "model '", name,
+              "' is a language model over bytes, not an image classifier (build it with make_text_model)");
   EMBER_CHECK(config.num_classes >= 0 && config.in_channels >= 0 && config.image_size >= 0, "model '", name,
               "': classes, channels and image size must be >= 1 (or 0 for the default)");
   ModelConfig c = info.input;

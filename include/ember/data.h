@@ -1,5 +1,5 @@
 // ember data: datasets (MNIST, CIFAR-10, in-memory), the DataLoader, batch transforms, image
-// files, and fetching MNIST and Fashion-MNIST.
+// files, byte-level text corpora, and fetching MNIST and Fashion-MNIST.
 #pragma once
 #include "ember/data/cifar10.h"
 #include "ember/data/class_names.h"
@@ -8,4 +8,5 @@
 #include "ember/data/fetch.h"
 #include "ember/data/image.h"
 #include "ember/data/mnist.h"
+#include "ember/data/text.h"
 #include "ember/data/transforms.h"

@@ -9,6 +9,7 @@
 #include "ember/error.h"
 #include "ember/io.h"
 #include "ember/nn.h"
+#include "ember/ops/attention.h"
 #include "ember/ops/elementwise.h"
 #include "ember/ops/linalg.h"
 #include "ember/ops/conv.h"

@@ -1,6 +1,7 @@
 // ember::nn: modules, containers and initialisation (the torch::nn of ember).
 #pragma once
 #include "ember/nn/activation.h"
+#include "ember/nn/attention.h"
 #include "ember/nn/container.h"
 #include "ember/nn/conv.h"
 #include "ember/nn/embedding.h"

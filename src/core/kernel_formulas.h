@@ -92,5 +92,21 @@
 #define EMBER_LSTM_CELL(i, f, g, c_prev) ((f) * (c_prev) + (i) * (g))
 /* GRU hidden state, PyTorch's form of (1 - z) * n + z * h_prev. */
 #define EMBER_GRU_HIDDEN(z, n, h_prev) ((n) + (z) * ((h_prev) - (n)))
+/* ---- attention (scaled_dot_product_attention's row kernels) ------------------------------- */
+/* The number of keys (of S) that query row i attends under PyTorch's top-left causal mask
+   tril(ones(L, S)): keys j <= i. */
+#define EMBER_CAUSAL_KEYS(i, S) ((i) + 1 < (S) ? (i) + 1 : (S))
+/* One element of the scaled softmax gradient: scale * p * (g - dot), dot = sum_row(g * p). */
+#define EMBER_SOFTMAX_GRAD(p, g, dot, scale) ((scale) * (p) * ((g) - (dot)))
+
+/* ---- dropout's random stream -------------------------------------------------------------- */
+/* Value number j of the splitmix64 stream seeded with seed, in the unsigned 64-bit type U
+   (uint64_t in C++, ulong in OpenCL C); kernels::splitmix64 (core/kernels/fused.h) is this. */
+#define EMBER_SPLITMIX64_STEP(U, z, shift, mul) (((z) ^ ((z) >> (shift))) * (U)(mul))
+#define EMBER_SPLITMIX64_MIX(U, z) \
+  EMBER_SPLITMIX64_STEP(U, EMBER_SPLITMIX64_STEP(U, z, 30, 0xbf58476d1ce4e5b9UL), 27, 0x94d049bb133111ebUL)
+#define EMBER_SPLITMIX64(U, seed, j)                                                     \
+  (EMBER_SPLITMIX64_MIX(U, (U)((seed) + ((U)(j) + 1) * (U)0x9e3779b97f4a7c15UL)) ^        \
+   (EMBER_SPLITMIX64_MIX(U, (U)((seed) + ((U)(j) + 1) * (U)0x9e3779b97f4a7c15UL)) >> 31))
 
 #endif /* EMBER_CORE_KERNEL_FORMULAS_H */

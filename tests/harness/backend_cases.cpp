@@ -15,7 +15,7 @@ const std::vector<BackendCase>& backend_cases() {
   static const std::vector<BackendCase> all = [] {
     std::vector<BackendCase> v;
     for (auto family : {copy_cases, elementwise_cases, reduce_cases, matmul_cases, conv_cases, pool_cases,
-                        norm_cases, softmax_cases, index_cases, training_cases, rnn_cases})
+                        norm_cases, softmax_cases, index_cases, training_cases, rnn_cases, attention_cases})
       for (BackendCase& c : family()) v.push_back(std::move(c));
     std::map<std::string, int> seen;
     for (const BackendCase& c : v)

@@ -68,5 +68,6 @@ std::vector<BackendCase> softmax_cases();
 std::vector<BackendCase> index_cases();
 std::vector<BackendCase> training_cases();
 std::vector<BackendCase> rnn_cases();
+std::vector<BackendCase> attention_cases();
 
 }  // namespace ember::test

@@ -6,6 +6,7 @@
 
 #include "harness/module_gradcheck.h"
 #include "harness/op_harness.h"
+#include "ember/models/text.h"
 #include "models/zoo.h"
 
 using namespace ember;
@@ -24,9 +25,14 @@ Layout layout(const nn::NamedTensors& v) {
 }  // namespace
 
 TEST(Zoo, Names) {
-  EXPECT_EQ(models::model_names(), (std::vector<std::string>{"mlp", "lenet", "resnet20", "resnet18", "resnet34", "resnet50"}));
+  EXPECT_EQ(models::model_names(), (std::vector<std::string>{"mlp", "lenet", "resnet20", "resnet18", "resnet34",
+                                                              "resnet50", "charlstm", "gpt"}));
   EXPECT_EMBER_ERROR(models::make_model("resnet"), "unknown model 'resnet'", "mlp", "lenet");
-  for (const auto& n : models::model_names()) EXPECT_NE(models::make_model(n), nullptr) << n;
+  for (const auto& info : models::model_infos()) {
+    EXPECT_EQ(info.language_model, models::is_text_model(info.name)) << info.name;
+    if (info.language_model) EXPECT_NE(models::make_text_model(info.name), nullptr) << info.name;
+    else EXPECT_NE(models::make_model(info.name), nullptr) << info.name;
+  }
 }
 
 TEST(Zoo, MlpLayout) {
@@ -86,10 +92,13 @@ TEST(Zoo, LenetLayout) {
 
 TEST(Zoo, ReproducibleConstruction) {
   for (const auto& name : models::model_names()) {
+    auto build = [&] {
+      return models::is_text_model(name) ? models::make_text_model(name)->state_dict() : models::make_model(name)->state_dict();
+    };
     manual_seed(7);
-    auto a = models::make_model(name)->state_dict();
+    auto a = build();
     manual_seed(7);
-    auto b = models::make_model(name)->state_dict();
+    auto b = build();
     for (auto& [k, v] : a) EXPECT_ALLCLOSE(v, b.at(k), 0, 0) << name << " " << k;
   }
 }

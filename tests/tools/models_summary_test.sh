@@ -29,7 +29,7 @@ check "help lists models and summary" 0 "$EMBER" --help
 expect "help lists models" "models"
 expect "help lists summary" "summary"
 check "models table" 0 "$EMBER" models
-for m in mlp lenet resnet20 resnet18 resnet34 resnet50; do expect "models lists $m" "$m "; done
+for m in mlp lenet resnet20 resnet18 resnet34 resnet50 charlstm gpt; do expect "models lists $m" "$m "; done
 echo "$out" | grep -E "^resnet18 +11\.69M +3x224x224/1000 +11\.17M" >/dev/null \
   || { echo "FAIL models resnet18 row: $out"; fail=1; }
 echo "$out" | grep -E "^mlp +669\.7K +1x28x28/10 +same" >/dev/null || { echo "FAIL models mlp row: $out"; fail=1; }
@@ -37,7 +37,10 @@ check "models json" 0 "$EMBER" models --json
 models_json=$stdout
 pycheck "models json content" '
 m = {x["name"]: x for x in d["models"]}
-assert list(m) == ["mlp", "lenet", "resnet20", "resnet18", "resnet34", "resnet50"], list(m)
+assert list(m) == ["mlp", "lenet", "resnet20", "resnet18", "resnet34", "resnet50", "charlstm", "gpt"], list(m)
+assert m["gpt"]["task"] == "language model" and m["gpt"]["default_input"]["context"] == 128
+assert m["gpt"]["params"] == 4 * (12 * 128 * 128 + 13 * 128) + (256 + 128 + 2) * 128, m["gpt"]["params"]
+assert m["resnet18"]["task"] == "image classifier"
 assert m["resnet18"]["params"] == 11689512 and m["resnet50"]["params"] == 25557032
 assert m["resnet18"]["default_input"] == {"channels": 3, "height": 224, "width": 224, "classes": 1000}
 assert m["resnet18"]["train_input"] == {"channels": 1, "height": 28, "width": 28, "classes": 10}
@@ -96,6 +99,16 @@ assert s['output_shape'] == [1, 10]
 assert not any(r['type'] == 'MaxPool2d' for r in s['rows'])  # the small-image stem" \
   || { echo "FAIL summary vs models at 1x28x28"; fail=1; }
 
+check "summary gpt (byte tokens)" 0 "$EMBER" summary --model gpt --context 64 --batch 2 --json
+echo "$models_json" | "$PY" -c "import json,sys
+m = {x['name']: x for x in json.loads(sys.stdin.read().strip().splitlines()[-1])['models']}
+s = json.loads('''$(echo "$stdout" | tail -1)''')
+assert s['totals']['params'] == m['gpt']['params'] - 64 * 128 and s['output_shape'] == [2, 64, 256] and s['context'] == 64, s" \
+  || { echo "FAIL summary gpt"; fail=1; }
+check "summary gpt --context 0 exits 2" 2 "$EMBER" summary --model gpt --context 0
+check "summary gpt --input exits 2" 2 "$EMBER" summary --model gpt --input 1x28x28
+check "summary lenet --context exits 2" 2 "$EMBER" summary --model lenet --context 5
+
 # ---- bad input ---------------------------------------------------------------------------------
 check "--input 0x28x28 exits 2" 2 "$EMBER" summary --model lenet --input 0x28x28
 expect "--input 0x28x28 message" "'0x28x28': every size must be >= 1"
@@ -109,7 +122,7 @@ check "mlp at 3x224x224 exits 2" 2 "$EMBER" summary --model mlp --input 3x224x22
 expect "mlp at 3x224x224 message" "model 'mlp' takes only 1x28x28 images and 10 classes"
 check "lenet with 5 classes exits 2" 2 "$EMBER" summary --model lenet --classes 5
 check "unknown model exits 2" 2 "$EMBER" summary --model resnet101
-expect "unknown model message" "resnet101 not in {mlp,lenet,resnet20,resnet18,resnet34,resnet50}"
+expect "unknown model message" "resnet101 not in {mlp,lenet,resnet20,resnet18,resnet34,resnet50,charlstm,gpt}"
 check "missing --model exits 2" 2 "$EMBER" summary
 expect "missing --model message" "--model is required"
 check "--batch 0 exits 2" 2 "$EMBER" summary --model lenet --batch 0

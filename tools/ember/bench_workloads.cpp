@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "ember/models/text.h"
 #include "models/zoo.h"
 #include "recipe.h"
 
@@ -47,6 +48,48 @@ Workload train_step(const std::string& model_name, Device device, int64_t batch,
   return w;
 }
 
+/// One training step of a language model on random bytes: batch 32 x context 128, forward,
+/// cross-entropy (autocast to `low` unless float32), backward, AdamW (the text recipe's).
+Workload text_train_step(const std::string& model_name, Device device, DType low) {
+  manual_seed(0);
+  auto model = models::make_text_model(model_name);
+  model->to(device);
+  model->train();
+  auto opt = std::make_shared<optim::AdamW>(model->parameters(), optim::AdamWOptions(3e-3).with_weight_decay(0.1));
+  const int64_t B = 32, T = 128;
+  Tensor x = mul(rand({B, T}), 256.0).to(kInt64).to(device), y = mul(rand({B, T}), 256.0).to(kInt64).to(device);
+  Workload w{model_name, "samples_per_s", static_cast<double>(B), 1, {}, {}};
+  w.run = [model, opt, x, y, low] {
+    Tensor loss;
+    {
+      amp::AutocastGuard ac(low == kFloat32 ? kBFloat16 : low, low != kFloat32);
+      Tensor logits = (*model)(x);
+      loss = cross_entropy(logits.reshape({-1, logits.size(-1)}), y.reshape({-1}));
+    }
+    opt->zero_grad();
+    loss.backward();
+    opt->step();
+  };
+  return w;
+}
+
+/// 128 tokens decoded one at a time by the gpt from a fresh key/value cache (batch 1, greedy).
+Workload gpt_generate(Device device, DType low) {
+  manual_seed(0);
+  auto model = models::make_text_model("gpt");
+  model->to(device);
+  model->eval();
+  Workload w{"gpt-generate", "tokens_per_s", 128, 1, {}, {}};
+  w.run = [model, device, low] {
+    NoGradGuard ng;
+    amp::AutocastGuard ac(low == kFloat32 ? kBFloat16 : low, low != kFloat32);
+    auto state = model->begin_generation(1);
+    Tensor tok = zeros({1, 1}, kInt64).to(device);
+    for (int i = 0; i < 128; ++i) tok = argmax(model->feed(tok, *state), 1, /*keepdim=*/true);
+  };
+  return w;
+}
+
 }  // namespace
 
 Workload make_workload(const std::string& name, Device device, const std::string& precision) {
@@ -61,6 +104,10 @@ Workload make_workload(const std::string& name, Device device, const std::string
     w = train_step(name, device, 128, low);
   } else if (name == "resnet50") {  // ImageNet-sized training step, batch 8, 1000 classes
     w = train_step(name, device, 8, low, {1000, 3, 224});
+  } else if (name == "charlstm" || name == "gpt") {
+    w = text_train_step(name, device, low);
+  } else if (name == "gpt-generate") {
+    w = gpt_generate(device, low);
   } else if (name == "mlp-infer" || name == "resnet50-infer") {
     const bool resnet = name == "resnet50-infer";
     manual_seed(0);
@@ -93,7 +140,9 @@ Workload make_workload(const std::string& name, Device device, const std::string
       for (int64_t i = 0; i < inner; ++i) Tensor c = add(a, b);
     };
   } else {
-    EMBER_FAIL("bench: unknown workload '", name, "' (mlp, lenet, resnet20, resnet50, mlp-infer, resnet50-infer, gemm, tiny-op)");
+    std::string known;
+    for (const char* k : kWorkloads) known += (known.empty() ? "" : ", ") + std::string(k);
+    EMBER_FAIL("bench: unknown workload '", name, "' (", known, ")");
   }
   w.sync = [device] { synchronize(device); };
   return w;

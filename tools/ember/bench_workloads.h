@@ -13,14 +13,16 @@ namespace ember::cli {
 
 struct Workload {
   std::string name;
-  std::string metric;       // "samples_per_s", "ms_per_batch", "gflops", "us_per_op"
+  std::string metric;       // "samples_per_s", "tokens_per_s", "ms_per_batch", "gflops", "us_per_op"
   double units_per_run = 1; // samples per run (rates), flops per run (gflops), ops per run (us_per_op)
   int64_t inner = 1;        // work items per timed run (tiny ops are timed in groups)
   std::function<void()> run;
   std::function<void()> sync;  // waits for the device (no-op on the CPU)
 };
 
-inline constexpr const char* kWorkloads[] = {"mlp", "lenet", "resnet20", "resnet50", "mlp-infer", "resnet50-infer", "gemm", "tiny-op"};
+inline constexpr const char* kWorkloads[] = {"mlp",      "lenet",     "resnet20",       "resnet50",
+                                             "charlstm", "gpt",       "mlp-infer",      "resnet50-infer",
+                                             "gpt-generate", "gemm", "tiny-op"};
 
 /// Builds workload `name` on device in precision ("fp32" or "bf16": autocast for the model
 /// workloads, bf16 operands for gemm). Throws ember::Error for an unknown name or a precision

@@ -22,7 +22,7 @@ struct BenchArgs {
 
 /// The metric for one run that took `seconds`.
 double metric_of(const Workload& w, double seconds) {
-  if (w.metric == "samples_per_s") return w.units_per_run / seconds;
+  if (w.metric == "samples_per_s" || w.metric == "tokens_per_s") return w.units_per_run / seconds;
   if (w.metric == "ms_per_batch") return seconds * 1e3;
   if (w.metric == "gflops") return w.units_per_run / seconds * 1e-9;
   return seconds * 1e6 / static_cast<double>(w.inner);  // us_per_op

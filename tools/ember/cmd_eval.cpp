@@ -1,7 +1,8 @@
 // `ember eval`: accuracy, loss and confusion matrix (rows named by class) of saved weights on a
-// dataset's test split.
+// dataset's test split; for a language model, nats and bits per character on held-out text.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <iostream>
 
 #include "commands.h"
@@ -14,13 +15,46 @@ namespace ember::cli {
 namespace {
 
 struct EvalArgs {
-  std::string model = "lenet", weights, dataset, data_dir, device = "cpu", split = "test";
+  std::string model = "lenet", weights, dataset, data_dir, data_file, device = "cpu", split = "test";
   int64_t batch_size = 500;
+  int64_t context = 0;
   bool json = false;
 };
 
+/// A language model on the held-out last 10% of a text file: nats and bits per character.
+int run_eval_text(const EvalArgs& a, Device device) {
+  if (a.data_file.empty()) throw UsageError("--dataset text needs --data-file FILE (the last 10% is what is evaluated)");
+  if (a.split != "test") throw UsageError("--dataset text evaluates the held-out text only (--split test)");
+  models::TextModelPtr m = load_text_model(a.model, a.weights, device);
+  const int64_t T = a.context ? a.context : (m->max_context() ? m->max_context() : 128);
+  const data::TextCorpus corpus = data::TextCorpus::from_file(a.data_file, T + 2);
+  EvalResult r = evaluate_text(*m, corpus, T, device, nullptr, std::min<int64_t>(a.batch_size, 64));
+  const double bits = r.loss / std::log(2.0);
+  if (a.json) {
+    std::cout << nlohmann::json{{"loss", r.loss}, {"bits_per_char", bits}, {"accuracy", r.accuracy()},
+                                {"chars", r.samples}, {"context", T}, {"model", a.model}, {"weights", a.weights},
+                                {"dataset", "text"}, {"data_file", a.data_file}}
+                     .dump()
+              << std::endl;
+    return 0;
+  }
+  std::printf("%s on the last 10%% of %s (%lld chars in windows of %lld): loss %.4f nats/char (%.3f bits/char), "
+              "next-char accuracy %.2f%%\n",
+              a.weights.c_str(), a.data_file.c_str(), static_cast<long long>(r.samples), static_cast<long long>(T),
+              r.loss, bits, 100 * r.accuracy());
+  return 0;
+}
+
 int run_eval(const EvalArgs& a) {
   const Device device = resolve_device(a.device);
+  if (models::is_text_model(a.model) || a.dataset == "text") {
+    if (!models::is_text_model(a.model))
+      throw UsageError("--dataset text evaluates a language model (charlstm, gpt), not '" + a.model + "'");
+    return run_eval_text(a, device);
+  }
+  if (!a.data_file.empty() || a.context != 0) throw UsageError("--data-file and --context apply to --dataset text");
+  if (a.data_dir.empty())
+    throw UsageError("--dataset " + (a.dataset.empty() ? std::string("mnist") : a.dataset) + " needs --data-dir DIR");
   std::string trained_on;
   nn::ModulePtr model = load_model(a.model, a.weights, device, &trained_on);
   const std::string dataset = resolve_dataset(a.dataset, trained_on, a.weights);
@@ -71,9 +105,14 @@ Command add_eval_command(CLI::App& app) {
   cmd->add_option("--weights", a->weights,
                   "safetensors weights (ember's model.safetensors or PyTorch's for the same model; not a checkpoint)")
       ->required();
-  cmd->add_option("--dataset", a->dataset, "mnist or fashion-mnist (default: the one the weights were trained on, else mnist)")
+  cmd->add_option("--dataset", a->dataset,
+                  "mnist, fashion-mnist (default: the one the weights were trained on, else mnist), or text (the "
+                  "language models' default)")
       ->check(CLI::IsMember(dataset_names()));
-  cmd->add_option("--data-dir", a->data_dir, "Directory with the dataset files")->required();
+  cmd->add_option("--data-dir", a->data_dir, "Directory with the image dataset's files");
+  cmd->add_option("--data-file", a->data_file, "--dataset text: the text file (its last 10% is evaluated)");
+  cmd->add_option("--context", a->context, "--dataset text: window length (default: the gpt's context, else 128)")
+      ->check(whole_in(1, 1 << 20));
   cmd->add_option("--split", a->split, "Which split")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
   cmd->add_option("--batch-size", a->batch_size, "Batch size")->check(whole_in(1, int64_t{1} << 20))->capture_default_str();
   cmd->add_option("--device", a->device, "Device: cpu, opencl:N, cuda:N (see 'ember device')")

@@ -184,7 +184,7 @@ Command add_predict_command(CLI::App& app) {
   cmd->add_option("--weights", a->weights, "safetensors weights")->required();
   cmd->add_option("--dataset", a->dataset,
                   "mnist or fashion-mnist: how pictures are prepared and classes named (default: the weights' own, else mnist)")
-      ->check(CLI::IsMember(dataset_names()));
+      ->check(CLI::IsMember(dataset_names(true)));
   cmd->add_option("--top", a->top, "How many classes to show")->check(CLI::Range(int64_t{1}, int64_t{10}))->capture_default_str();
   cmd->add_option("--invert", a->invert,
                   "auto: from the image; yes: dark on light, invert; no")

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "ember/models/text.h"
 #include "ember/models/zoo.h"
 #include "flag_checks.h"
 #include "units.h"
@@ -23,6 +24,7 @@ struct SummaryArgs {
   std::string input;  // "" for the model's default
   int64_t batch = 1;
   int64_t classes = 0;  // 0 for the model's default
+  int64_t context = 0;  // language models: tokens per sequence (0: 128 / the gpt's context)
   bool json = false;
 };
 
@@ -68,7 +70,19 @@ std::string mb(int64_t bytes) {
   return buf;
 }
 
-nlohmann::json summary_json(const SummaryArgs& a, const models::ModelConfig& c, const nn::Summary& s) {
+/// What the summarised model was built for, for the header and the JSON.
+struct BuiltFor {
+  std::string text;     // "1x28x28 images, 10 classes" / "128 byte tokens, vocabulary 256"
+  nlohmann::json json;  // {"input": ..., "classes": ...} or {"context": ..., "vocab_size": ...}
+};
+
+BuiltFor built_for(const models::ModelConfig& c) {
+  return {std::to_string(c.in_channels) + "x" + std::to_string(c.image_size) + "x" + std::to_string(c.image_size) +
+              " images, " + std::to_string(c.num_classes) + " classes",
+          {{"input", {c.in_channels, c.image_size, c.image_size}}, {"classes", c.num_classes}}};
+}
+
+nlohmann::json summary_json(const SummaryArgs& a, const BuiltFor& c, const nn::Summary& s) {
   nlohmann::json rows = nlohmann::json::array();
   for (const nn::SummaryRow& r : s.rows)
     rows.push_back({{"name", r.name},
@@ -94,17 +108,17 @@ nlohmann::json summary_json(const SummaryArgs& a, const models::ModelConfig& c, 
                            {"activation_bytes", s.activation_bytes},
                            {"input_bytes", s.input_bytes},
                            {"total_bytes", s.total_bytes()}};
-  return {{"model", a.model},
-          {"input", {c.in_channels, c.image_size, c.image_size}},
+  nlohmann::json j = {{"model", a.model},
           {"batch", a.batch},
-          {"classes", c.num_classes},
           {"input_shape", std::vector<int64_t>(s.input_shape.begin(), s.input_shape.end())},
           {"output_shape", std::vector<int64_t>(s.output_shape.begin(), s.output_shape.end())},
           {"rows", rows},
           {"totals", totals}};
+  j.update(c.json);
+  return j;
 }
 
-void print_table(const SummaryArgs& a, const models::ModelConfig& c, const nn::Summary& s) {
+void print_table(const SummaryArgs& a, const BuiltFor& c, const nn::Summary& s) {
   std::vector<std::string> names;
   size_t name_w = 5, shape_w = 12;
   for (const nn::SummaryRow& r : s.rows) {
@@ -116,10 +130,7 @@ void print_table(const SummaryArgs& a, const models::ModelConfig& c, const nn::S
   for (const nn::SummaryRow& r : s.rows) type_w = std::max(type_w, r.type.size());
   const int nw = static_cast<int>(name_w), tw = static_cast<int>(type_w), sw = static_cast<int>(shape_w);
   const std::string rule(name_w + type_w + shape_w + 32, '=');
-  std::printf("%s for %lldx%lldx%lld images, %lld classes, batch %lld\n", a.model.c_str(),
-              static_cast<long long>(c.in_channels), static_cast<long long>(c.image_size),
-              static_cast<long long>(c.image_size), static_cast<long long>(c.num_classes),
-              static_cast<long long>(a.batch));
+  std::printf("%s for %s, batch %lld\n", a.model.c_str(), c.text.c_str(), static_cast<long long>(a.batch));
   std::printf("%s\n%-*s  %-*s  %-*s  %13s  %11s\n%s\n", rule.c_str(), nw, "Layer", tw, "Type", sw, "Output shape",
               "Params", "FLOPs", rule.c_str());
   for (size_t i = 0; i < s.rows.size(); ++i) {
@@ -157,6 +168,35 @@ void print_table(const SummaryArgs& a, const models::ModelConfig& c, const nn::S
 }
 
 int run_summary(const SummaryArgs& a) {
+  if (models::is_text_model(a.model)) {  // a language model: (batch, context) byte tokens
+    if (!a.input.empty() || a.classes) {
+      std::fprintf(stderr, "ember: error: --input and --classes describe images; %s reads bytes (use --context)\n"
+                   "Run 'ember summary --help' for usage.\n", a.model.c_str());
+      return 2;
+    }
+    models::TextModelPtr m;
+    models::TextModelConfig t;
+    try {
+      t = models::resolve_text_config(a.model, {.context = a.model == "gpt" ? a.context : 0});
+      m = models::make_text_model(a.model, t);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "ember: error: %s\nRun 'ember summary --help' for usage.\n", e.what());
+      return 2;
+    }
+    const int64_t T = a.context ? a.context : (t.context ? t.context : 128);
+    nn::SummaryOptions so;
+    so.dtype = kInt64;
+    const nn::Summary s = nn::summarize(*m, {a.batch, T}, so);
+    const BuiltFor c{std::to_string(T) + " byte tokens, vocabulary " + std::to_string(t.vocab_size),
+                     {{"context", T}, {"vocab_size", t.vocab_size}}};
+    if (a.json) std::cout << summary_json(a, c, s).dump() << "\n";
+    else print_table(a, c, s);
+    return 0;
+  }
+  if (a.context) {
+    std::fprintf(stderr, "ember: error: --context applies to the language models (charlstm, gpt)\n");
+    return 2;
+  }
   models::ModelConfig want{.num_classes = a.classes};
   if (!a.input.empty()) {
     std::array<int64_t, 3> chw{};
@@ -174,8 +214,8 @@ int run_summary(const SummaryArgs& a) {
     return 2;
   }
   const nn::Summary s = nn::summarize(*m, {a.batch, c.in_channels, c.image_size, c.image_size});
-  if (a.json) std::cout << summary_json(a, c, s).dump() << "\n";
-  else print_table(a, c, s);
+  if (a.json) std::cout << summary_json(a, built_for(c), s).dump() << "\n";
+  else print_table(a, built_for(c), s);
   return 0;
 }
 
@@ -200,6 +240,8 @@ Command add_summary_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--classes", a->classes, "Number of classes (logits); default: the model's own")
       ->check(whole_in(1, int64_t{1} << 20));
+  cmd->add_option("--context", a->context, "Language models: tokens per sequence (default 128; the gpt is built with that many positions)")
+      ->check(whole_in(1, 1 << 20));
   cmd->add_flag("--json", a->json, "Print one JSON object (exact counts, every row) instead of a table");
   return {cmd, [a] { return run_summary(*a); }};
 }

@@ -14,8 +14,21 @@ Command add_train_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("train", "Train a model from the zoo on a dataset, with checkpoints and curves");
   std::vector<std::string> models = models::model_names();
   cmd->add_option("--model", c->model, "Model from the zoo")->check(CLI::IsMember(models))->capture_default_str();
-  cmd->add_option("--dataset", c->dataset, "Dataset: mnist or fashion-mnist")->check(CLI::IsMember(dataset_names()))->capture_default_str();
-  cmd->add_option("--data-dir", c->data_dir, "Directory with the dataset files (see 'ember data fetch')")->required();
+  cmd->add_option("--dataset", c->dataset,
+                  "Dataset: mnist, fashion-mnist, or text (a byte-level text file for charlstm/gpt; their default)")
+      ->check(CLI::IsMember(dataset_names()))->capture_default_str();
+  cmd->add_option("--data-dir", c->data_dir, "Directory with the image dataset's files (see 'ember data fetch')");
+  cmd->add_option("--data-file", c->data_file, "--dataset text: the text file (the last 10% is held out for validation)");
+  cmd->add_option("--context", c->context, "--dataset text: tokens per training window (gpt: also its positions; 128)")
+      ->check(whole_in(1, 1 << 20));
+  cmd->add_option("--steps-per-epoch", c->steps_per_epoch, "--dataset text: random-window steps per epoch (400)")
+      ->check(whole_in(1, int64_t{1} << 40));
+  cmd->add_option("--layers", c->layers, "Language models: layers (gpt 4 blocks, charlstm 2 LSTM layers)")
+      ->check(whole_in(1, 1024));
+  cmd->add_option("--heads", c->heads, "gpt: attention heads (4; must divide --width)")->check(whole_in(1, 1024));
+  cmd->add_option("--width", c->width, "Language models: gpt width (128), charlstm LSTM hidden size (256)")
+      ->check(whole_in(1, 1 << 16));
+  cmd->add_option("--dropout", c->dropout, "Language models: dropout (0)")->check(real_in(0, 0.999));
   cmd->add_option("--out", c->out,
                   "Run directory: model.safetensors, checkpoint, metrics.jsonl, curves.png (one that already holds a "
                   "run needs --resume or --force)")->required();
@@ -58,17 +71,28 @@ Command add_train_command(CLI::App& app) {
   cmd->add_option("--checkpoint-every", c->checkpoint_every, "Steps between checkpoints (0: only at epoch ends)")
       ->check(whole_in(0, INT64_MAX))->capture_default_str();
   cmd->footer("Defaults are the model's recipe: mlp and lenet as shown; the ResNets train 30 epochs of 128 with sgd, "
-              "onecycle lr 0.1, --crop-padding 2 --flip and --shift 0 (docs/models.md). A flag given overrides it.");
+              "onecycle lr 0.1, --crop-padding 2 --flip and --shift 0; charlstm and gpt train on --dataset text for "
+              "10 epochs of 400 steps of 32 windows with adamw, onecycle lr 3e-3, weight decay 0.1, no label "
+              "smoothing (docs/models.md). A flag given overrides it.");
   return {cmd, [c, cmd] {
             std::vector<std::string> given;
             for (const CLI::Option* o : cmd->get_options())
               if (o->count() > 0)
                 for (const std::string& n : o->get_lnames()) given.push_back("--" + n);
-            c->apply_model_recipe(given);
+            try {
+              c->apply_model_recipe(given);
+            } catch (const Error& e) {
+              throw UsageError(e.what());
+            }
             std::FILE* log = c->json ? stderr : stdout;
             TrainSummary s = run_training(*c, log);
             if (c->json) {
               std::cout << s.to_json(*c).dump() << std::endl;
+            } else if (c->is_text()) {
+              std::printf("validation loss %.4f nats/char (%.3f bits/char)  next-char accuracy %.2f%%  %lld epochs "
+                          "in %.1fs (%.0f chars/s)\nwrote %s/model.safetensors, checkpoint, metrics.jsonl, curves.png\n",
+                          s.test_loss, s.test_loss / std::log(2.0), 100 * s.test_accuracy,
+                          static_cast<long long>(s.epochs), s.train_seconds, s.samples_per_s, c->out.c_str());
             } else {
               std::printf("test accuracy %.2f%%  test loss %.4f  %lld epochs in %.1fs (%.0f samples/s)\nwrote %s/model.safetensors, "
                           "checkpoint, metrics.jsonl, curves.png\n",

@@ -18,5 +18,6 @@ Command add_data_command(CLI::App& app);
 Command add_bench_command(CLI::App& app);
 Command add_models_command(CLI::App& app);
 Command add_summary_command(CLI::App& app);
+Command add_generate_command(CLI::App& app);
 
 }  // namespace ember::cli

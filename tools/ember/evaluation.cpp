@@ -36,4 +36,28 @@ EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, const data:
   return r;
 }
 
+EvalResult evaluate_text(nn::Module& model, const data::TextCorpus& corpus, int64_t context, Device device,
+                         const std::function<void(int64_t done, int64_t total)>& on_batch, int64_t batch_size) {
+  bool was_training = model.is_training();
+  model.eval();
+  NoGradGuard no_grad;
+  EvalResult r;
+  const int64_t count = corpus.validation_windows(context);
+  double loss_sum = 0;
+  for (int64_t first = 0; first < count; first += batch_size) {
+    const int64_t n = std::min(batch_size, count - first);
+    data::Batch b = corpus.validation_batch(first, n, count, context);
+    Tensor logits = model(b.inputs.to(device));
+    Tensor y = b.targets.to(device).reshape({-1});
+    Tensor flat = logits.reshape({-1, logits.size(-1)});
+    loss_sum += cross_entropy(flat, y, 0.0, Reduction::Sum).item();
+    r.correct += sum(eq(argmax(flat, 1), y)).item<int64_t>();
+    r.samples += y.numel();
+    if (on_batch) on_batch(first + n, count);
+  }
+  r.loss = r.samples ? loss_sum / static_cast<double>(r.samples) : 0.0;
+  model.train(was_training);
+  return r;
+}
+
 }  // namespace ember::cli

@@ -1,8 +1,10 @@
-// Evaluating a classifier on a dataset: accuracy, mean cross-entropy and a confusion matrix.
+// Evaluating a classifier on a dataset (accuracy, mean cross-entropy, confusion matrix) and a
+// language model on held-out text (cross-entropy per byte, next-byte accuracy).
 #pragma once
 #include <functional>
 #include <vector>
 
+#include "ember/data/text.h"
 #include "ember/ember.h"
 
 namespace ember::cli {
@@ -22,5 +24,13 @@ struct EvalResult {
 EvalResult evaluate(nn::Module& model, const data::Dataset& dataset, const data::Normalize& norm, Device device,
                     int64_t num_classes, int64_t batch_size = 500,
                     const std::function<void(int64_t done, int64_t total)>& on_batch = nullptr);
+
+/// Evaluates a language model on the validation windows of corpus (TextCorpus::validation_windows
+/// for `context`, in batches of batch_size): samples counts the bytes predicted, loss is the mean
+/// cross-entropy per byte in nats, correct the bytes predicted exactly (argmax). Same mode and
+/// progress rules as evaluate.
+EvalResult evaluate_text(nn::Module& model, const data::TextCorpus& corpus, int64_t context, Device device,
+                         const std::function<void(int64_t done, int64_t total)>& on_batch = nullptr,
+                         int64_t batch_size = 64);
 
 }  // namespace ember::cli

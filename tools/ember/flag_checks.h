@@ -2,6 +2,7 @@
 // "'-1' must be a whole number >= 0"), device names (syntax at parse time, existence when a
 // command starts), and "did you mean" suggestions for unknown flags.
 #pragma once
+#include <stdexcept>
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
@@ -10,6 +11,13 @@
 #include "ember/ember.h"
 
 namespace ember::cli {
+
+/// A combination of flags that cannot work together (found after parsing): main prints it and
+/// exits 2, as for a parse error.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 
 /// A real number in [lo, hi]; lo_open makes it (lo, hi]. Messages name the value, not the range
 /// when the bound is infinite ("must be > 0").

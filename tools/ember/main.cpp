@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
 
   using namespace ember::cli;
   std::vector<Command> commands = {add_train_command(app), add_eval_command(app), add_predict_command(app),
-                                   add_data_command(app), add_bench_command(app), add_models_command(app),
+                                   add_generate_command(app), add_data_command(app), add_bench_command(app), add_models_command(app),
                                    add_summary_command(app), add_device_command(app), add_help_command(app)};
 
   if (const std::string err = first_argument_error(app, argc, argv); !err.empty()) {
@@ -132,6 +132,9 @@ int main(int argc, char** argv) {
   try {
     for (Command& c : commands)
       if (c.app->parsed()) return c.run();
+  } catch (const ember::cli::UsageError& e) {
+    std::fprintf(stderr, "ember: error: %s\nRun 'ember --help' for usage.\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ember: error: %s\n", e.what());
     return 1;

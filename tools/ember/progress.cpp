@@ -61,7 +61,7 @@ std::string format_progress_line(const ProgressLine& p, int columns, bool with_b
   pieces.push_back({buf, 0});
   pieces.push_back({std::to_string(p.done) + "/" + std::to_string(p.total), 1});
   if (std::isfinite(p.samples_per_s)) {
-    std::snprintf(buf, sizeof buf, "%.0f samples/s", p.samples_per_s);
+    std::snprintf(buf, sizeof buf, "%.0f %s/s", p.samples_per_s, p.unit);
     pieces.push_back({buf, 3});
   }
   if (std::isfinite(p.loss)) {

@@ -19,6 +19,7 @@ struct ProgressLine {
   double loss = NAN;
   double eta_s = NAN;         // this phase (epoch, evaluation)
   double run_eta_s = NAN;     // the whole run (training: the remaining epochs and evaluations)
+  const char* unit = "samples";  // what samples_per_s counts ("samples", "chars")
 };
 
 /// The line for `p` in at most columns - 1 visible characters (the last column stays free so a

@@ -30,6 +30,28 @@ class Prefix : public data::Dataset {
 
 void TrainConfig::apply_model_recipe(const std::vector<std::string>& given) {
   auto unset = [&](const char* flag) { return std::find(given.begin(), given.end(), flag) == given.end(); };
+  const bool text_model = models::is_text_model(model);
+  if (text_model && unset("--dataset")) dataset = "text";
+  if (is_text()) {
+    EMBER_CHECK(text_model, "--dataset text trains a language model (--model charlstm or gpt), not '", model, "'");
+    for (const char* f : {"--shift", "--crop-padding", "--flip", "--no-flip", "--data-dir", "--train-limit"})
+      EMBER_CHECK(unset(f), f, " applies to image datasets, not --dataset text");
+    EMBER_CHECK(!data_file.empty(), "--dataset text needs --data-file FILE (any text; the last 10% is held out)");
+    // Text recipe: random windows of 32 x context, AdamW with warm-up and cosine decay
+    // (onecycle), no label smoothing (the loss is the model's nats per character).
+    if (unset("--batch-size")) batch_size = 32;
+    if (unset("--epochs")) epochs = 10;
+    if (unset("--steps-per-epoch")) steps_per_epoch = 400;
+    if (unset("--lr")) lr = 3e-3;
+    if (unset("--weight-decay")) weight_decay = 0.1;
+    if (unset("--label-smoothing")) label_smoothing = 0;
+    shift = 0;
+    return;
+  }
+  EMBER_CHECK(!text_model, "model '", model, "' is a language model: train it with --dataset text --data-file FILE");
+  for (const char* f : {"--data-file", "--context", "--steps-per-epoch", "--layers", "--heads", "--width", "--dropout"})
+    EMBER_CHECK(unset(f), f, " applies to --dataset text only");
+  EMBER_CHECK(!data_dir.empty(), "--dataset ", dataset, " needs --data-dir DIR (see 'ember data fetch')");
   if (model.rfind("resnet", 0) != 0) return;  // mlp, lenet: the struct's defaults are their recipe
   if (unset("--epochs")) epochs = 30;
   if (unset("--batch-size")) batch_size = 128;
@@ -49,6 +71,16 @@ data::BatchTransform TrainConfig::train_transform() const {
   return data::Compose(std::move(t));
 }
 
+models::TextModelConfig TrainConfig::text_config() const {
+  models::TextModelConfig t;
+  t.context = context;
+  t.layers = layers;
+  t.heads = heads;
+  t.width = width;
+  t.dropout = dropout;
+  return models::resolve_text_config(model, t);
+}
+
 double TrainConfig::effective_lr() const {
   if (lr > 0) return lr;
   if (optimizer == "sgd") return schedule == "onecycle" ? 0.1 : 0.05;
@@ -62,14 +94,30 @@ double TrainConfig::effective_weight_decay() const {
 }
 
 nlohmann::json TrainConfig::to_json() const {
-  return {{"model", model},         {"dataset", dataset},       {"epochs", epochs},
+  nlohmann::json j = {{"model", model},         {"dataset", dataset},       {"epochs", epochs},
           {"batch_size", batch_size}, {"lr", effective_lr()},   {"optimizer", optimizer},
           {"schedule", schedule},   {"weight_decay", effective_weight_decay()}, {"momentum", momentum},
           {"shift", shift}, {"crop_padding", crop_padding}, {"flip", flip},         {"label_smoothing", label_smoothing}, {"device", device}, {"precision", precision},
           {"seed", seed},           {"train_limit", train_limit}};
+  if (is_text()) {
+    const models::TextModelConfig t = text_config();
+    j["data_file"] = data_file;
+    j["context"] = training_context();
+    j["steps_per_epoch"] = steps_per_epoch;
+    j["layers"] = t.layers;
+    j["heads"] = t.heads;
+    j["width"] = t.width;
+    j["dropout"] = t.dropout;
+  }
+  return j;
 }
 
-std::vector<std::string> dataset_names() { return {std::begin(kDatasets), std::end(kDatasets)}; }
+int64_t TrainConfig::training_context() const { return context ? context : (model == "gpt" ? text_config().context : 128); }
+
+std::vector<std::string> dataset_names(bool images_only) {
+  if (images_only) return {std::begin(kImageDatasets), std::end(kImageDatasets)};
+  return {std::begin(kDatasets), std::end(kDatasets)};
+}
 
 namespace {
 std::string known_datasets() {
@@ -109,13 +157,11 @@ nn::ModulePtr make_model_for(const std::string& name, const std::string& dataset
   return models::make_model(name, kDatasetInput);
 }
 
-nn::ModulePtr load_model(const std::string& name, const std::string& weights, Device device, std::string* trained_on) {
-  nn::ModulePtr m = models::make_model(name, kDatasetInput);
+namespace {
+
+/// The safetensors file `weights`, refused when it is a training checkpoint.
+io::SafetensorsFile read_weights(const std::string& weights) {
   io::SafetensorsFile f = io::load_safetensors(weights);
-  if (trained_on) {
-    auto d = f.metadata.find("dataset");
-    *trained_on = d == f.metadata.end() ? "" : d->second;
-  }
   auto format = f.metadata.find("format");
   if (format != f.metadata.end() && format->second == io::kCheckpointFormat) {
     const auto slash = weights.find_last_of('/');
@@ -123,11 +169,68 @@ nn::ModulePtr load_model(const std::string& name, const std::string& weights, De
     EMBER_FAIL(weights, " is a training checkpoint, not a weights file: use `ember train --resume` to continue the run, "
                "or the weights beside it (", beside, ")");
   }
+  return f;
+}
+
+void load_weights_into(nn::Module& m, const io::SafetensorsFile& f, const std::string& name, const std::string& weights) {
   try {
-    m->load_state_dict(f.tensors);
+    m.load_state_dict(f.tensors);
   } catch (const Error& e) {
     EMBER_FAIL("weights ", weights, " do not fit model '", name, "': ", e.what());
   }
+}
+
+}  // namespace
+
+nn::ModulePtr load_model(const std::string& name, const std::string& weights, Device device, std::string* trained_on) {
+  EMBER_CHECK(!models::is_text_model(name), "model '", name, "' is a language model: use 'ember generate' (or "
+              "'ember eval --dataset text')");
+  nn::ModulePtr m = models::make_model(name, kDatasetInput);
+  io::SafetensorsFile f = read_weights(weights);
+  if (trained_on) {
+    auto d = f.metadata.find("dataset");
+    *trained_on = d == f.metadata.end() ? "" : d->second;
+  }
+  load_weights_into(*m, f, name, weights);
+  m->to(device);
+  m->eval();
+  return m;
+}
+
+nlohmann::json text_config_json(const models::TextModelConfig& t) {
+  return {{"vocab_size", t.vocab_size}, {"context", t.context}, {"layers", t.layers}, {"heads", t.heads},
+          {"width", t.width}, {"embedding", t.embedding}, {"dropout", t.dropout}};
+}
+
+models::TextModelConfig text_config_from_json(const std::string& json, const std::string& weights) {
+  const nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
+  EMBER_CHECK(!j.is_discarded() && j.is_object(), "weights ", weights, ": malformed 'text_model' metadata");
+  models::TextModelConfig t;
+  try {
+    t.vocab_size = j.at("vocab_size").get<int64_t>();
+    t.context = j.at("context").get<int64_t>();
+    t.layers = j.at("layers").get<int64_t>();
+    t.heads = j.at("heads").get<int64_t>();
+    t.width = j.at("width").get<int64_t>();
+    t.embedding = j.at("embedding").get<int64_t>();
+    t.dropout = j.at("dropout").get<double>();
+  } catch (const std::exception& e) {
+    EMBER_FAIL("weights ", weights, ": malformed 'text_model' metadata: ", e.what());
+  }
+  return t;
+}
+
+models::TextModelPtr load_text_model(const std::string& name, const std::string& weights, Device device) {
+  EMBER_CHECK(models::is_text_model(name), "model '", name, "' is not a language model (charlstm, gpt)");
+  io::SafetensorsFile f = read_weights(weights);
+  auto m_it = f.metadata.find("model");
+  EMBER_CHECK(m_it == f.metadata.end() || m_it->second == name, "weights ", weights, " hold model '", m_it->second,
+              "', not '", name, "'");
+  auto t_it = f.metadata.find("text_model");
+  models::TextModelConfig t = t_it == f.metadata.end() ? models::TextModelConfig{} : text_config_from_json(t_it->second, weights);
+  if (name == "charlstm") t.heads = 0;
+  models::TextModelPtr m = models::make_text_model(name, t);
+  load_weights_into(*m, f, name, weights);
   m->to(device);
   m->eval();
   return m;

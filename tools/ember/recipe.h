@@ -7,6 +7,7 @@
 #include <string>
 
 #include "ember/ember.h"
+#include "ember/models/text.h"
 #include "ember/models/zoo.h"
 
 namespace ember::cli {
@@ -35,11 +36,26 @@ struct TrainConfig {
   bool json = false;
   int64_t train_limit = 0;        // use only the first N training samples (0: all)
   int64_t checkpoint_every = 50;  // steps between checkpoints (and at every epoch end)
+  // Language models (--dataset text): the text file, the window length, the epoch length and
+  // the architecture (0 / -1: the model's default; models::resolve_text_config).
+  std::string data_file;
+  int64_t context = 0;          // tokens per training window (gpt: also its positions)
+  int64_t steps_per_epoch = 0;  // text epochs are this many random-window steps
+  int64_t layers = 0, heads = 0, width = 0;
+  double dropout = -1;
+  bool is_text() const { return dataset == "text"; }
+  /// The language model this config builds (context, layers, heads, width, dropout).
+  models::TextModelConfig text_config() const;
+  /// The window length text training uses: --context, else the gpt's positions, else 128.
+  int64_t training_context() const;
 
   /// Replaces the fields whose flag was not given (`given` holds flag names such as "--epochs")
   /// with the recipe of this->model: mlp/lenet keep the defaults above; the ResNets train for
   /// 30 epochs of 128 with SGD (Nesterov momentum 0.9, onecycle to lr 0.1, weight decay 5e-4),
-  /// random crops of the 2-pixel-padded image and horizontal flips instead of shifts.
+  /// random crops of the 2-pixel-padded image and horizontal flips instead of shifts; the
+  /// language models train on --dataset text (see text_recipe in recipe.cpp). Throws
+  /// ember::Error for flags that do not apply (image augmentation on text, a language model on
+  /// images, --data-file without text).
   void apply_model_recipe(const std::vector<std::string>& given);
   /// The image augmentation and normalisation of a training batch, as this config asks.
   data::BatchTransform train_transform() const;
@@ -51,11 +67,12 @@ struct TrainConfig {
 
 inline constexpr const char* kOptimizers[] = {"sgd", "adam", "adamw"};
 inline constexpr const char* kSchedules[] = {"none", "step", "cosine", "onecycle"};
-inline constexpr const char* kDatasets[] = {"mnist", "fashion-mnist"};  // every --dataset and `data` command
+inline constexpr const char* kImageDatasets[] = {"mnist", "fashion-mnist"};  // the `data` commands' datasets
+inline constexpr const char* kDatasets[] = {"mnist", "fashion-mnist", "text"};  // every --dataset of train/eval
 inline constexpr const char* kPrecisions[] = {"fp32", "bf16", "fp16"};
 
-/// kDatasets as a vector, for CLI::IsMember.
-std::vector<std::string> dataset_names();
+/// kDatasets (or kImageDatasets) as a vector, for CLI::IsMember.
+std::vector<std::string> dataset_names(bool images_only = false);
 /// The dataset `name` (one of kDatasets) from dir, optionally only its first `limit` examples.
 std::shared_ptr<const data::Dataset> make_dataset(const std::string& name, const std::string& dir, data::Split split,
                                                   int64_t limit = 0);
@@ -77,6 +94,16 @@ nn::ModulePtr load_model(const std::string& name, const std::string& weights, De
 /// were trained on, else "mnist". A flag that contradicts the weights' own dataset throws
 /// ember::Error naming both (their classes would be misnamed).
 std::string resolve_dataset(const std::string& flag, const std::string& trained_on, const std::string& weights);
+/// A language model's architecture as the JSON `ember train` records in its weights' metadata
+/// ("text_model": vocab_size, context, layers, heads, width, embedding, dropout), and back.
+nlohmann::json text_config_json(const models::TextModelConfig& t);
+/// Throws ember::Error naming `weights` for malformed JSON or missing fields.
+models::TextModelConfig text_config_from_json(const std::string& json, const std::string& weights);
+/// The language model `name` rebuilt from the "text_model" metadata of `weights` (written by
+/// `ember train`; the defaults when absent), weights loaded strictly, on device, in eval mode.
+/// Refuses weights whose "model" metadata names another model, and training checkpoints.
+models::TextModelPtr load_text_model(const std::string& name, const std::string& weights, Device device);
+
 std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, const nn::Module& model);
 /// nullptr for "none". steps_per_epoch sizes the step-wise schedules.
 std::unique_ptr<optim::LRScheduler> make_scheduler(const TrainConfig& c, optim::Optimizer& opt, int64_t steps_per_epoch);

@@ -59,6 +59,10 @@ void reconcile_resume_config(const std::string& path, const std::string& saved_c
     if (saved.contains(k) && saved[k] != now[k]) refuse(k, "a resumed run continues the saved optimizer and schedule.");
   if (saved.contains("dataset") && saved["dataset"] != now["dataset"])
     refuse("dataset", "a resumed run continues training on the same data.");
+  for (const char* k : {"data_file", "context", "layers", "heads", "width", "dropout"})
+    if (saved.contains(k) && saved[k] != now[k]) refuse(k, "a resumed run continues the same model on the same text.");
+  if (saved.contains("steps_per_epoch") && saved["steps_per_epoch"] != now["steps_per_epoch"])
+    refuse("steps_per_epoch", "the windows of a step depend on the epoch length.");
   if (c.schedule != "none")
     for (const char* k : {"epochs", "batch_size", "train_limit"})
       if (saved.contains(k) && saved[k] != now[k])

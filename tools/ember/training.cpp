@@ -10,12 +10,14 @@
 #include "training.h"
 
 #include <algorithm>
+#include <cmath>
 #include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
 
 #include "evaluation.h"
+#include "train_task.h"
 #include "models/zoo.h"
 #include "progress.h"
 #include "run_folder.h"
@@ -25,10 +27,15 @@ namespace ember::cli {
 namespace fs = std::filesystem;
 
 nlohmann::json TrainSummary::to_json(const TrainConfig& c) const {
-  return {{"test_accuracy", test_accuracy}, {"test_loss", test_loss}, {"epochs", epochs},
+  nlohmann::json j = {{"test_accuracy", test_accuracy}, {"test_loss", test_loss}, {"epochs", epochs},
           {"steps", steps}, {"train_seconds", train_seconds}, {"samples_per_s", samples_per_s},
           {"resumed", resumed}, {"model", c.model}, {"device", c.device}, {"precision", precision},
           {"precision_support", precision_support}, {"skipped_steps", skipped_steps}, {"lr", lr}, {"out", c.out}};
+  if (c.is_text()) {  // test_* are the validation text's; samples are characters
+    j["dataset"] = "text";
+    j["test_bits_per_char"] = test_loss / std::log(2.0);
+  }
+  return j;
 }
 
 namespace {
@@ -59,18 +66,30 @@ void write_metrics(const std::string& out, const nlohmann::json& history) {
   io::write_file_atomic(out + "/metrics.jsonl", text);
 }
 
-void write_curves(const std::string& out, const nlohmann::json& history) {
-  io::PlotSeries train_loss{"train loss", {31, 119, 180}, {}}, test_loss{"test loss", {255, 127, 14}, {}};
-  io::PlotSeries train_acc{"train accuracy", {31, 119, 180}, {}}, test_acc{"test accuracy", {255, 127, 14}, {}};
+void write_curves(const std::string& out, const nlohmann::json& history, bool text) {
+  io::PlotSeries train_loss{"train loss", {31, 119, 180}, {}}, test_loss{text ? "validation loss" : "test loss", {255, 127, 14}, {}};
+  io::PlotSeries train_acc{text ? "train" : "train accuracy", {31, 119, 180}, {}},
+      test_acc{text ? "validation" : "test accuracy", {255, 127, 14}, {}};
   for (const auto& h : history) {
     double e = h["epoch"].get<double>();
     train_loss.points.push_back({e, h["train_loss"].get<double>()});
     test_loss.points.push_back({e, h["test_loss"].get<double>()});
-    train_acc.points.push_back({e, 100 * h["train_accuracy"].get<double>()});
-    test_acc.points.push_back({e, 100 * h["test_accuracy"].get<double>()});
+    if (text) {  // the second panel: the same losses in bits per character
+      train_acc.points.push_back({e, h["train_bits_per_char"].get<double>()});
+      test_acc.points.push_back({e, h["test_bits_per_char"].get<double>()});
+    } else {
+      train_acc.points.push_back({e, 100 * h["train_accuracy"].get<double>()});
+      test_acc.points.push_back({e, 100 * h["test_accuracy"].get<double>()});
+    }
   }
-  io::write_line_plot_png(out + "/curves.png", {io::PlotPanel{"loss", "epoch", {train_loss, test_loss}, "cross-entropy"},
-                                                 io::PlotPanel{"accuracy", "epoch", {train_acc, test_acc}, "%"}});
+  if (text)
+    io::write_line_plot_png(out + "/curves.png",
+                            {io::PlotPanel{"loss", "epoch", {train_loss, test_loss}, "nats/char"},
+                             io::PlotPanel{"bits per character", "epoch", {train_acc, test_acc}, "bits/char"}});
+  else
+    io::write_line_plot_png(out + "/curves.png",
+                            {io::PlotPanel{"loss", "epoch", {train_loss, test_loss}, "cross-entropy"},
+                             io::PlotPanel{"accuracy", "epoch", {train_acc, test_acc}, "%"}});
 }
 
 void save(const std::string& path, const nn::Module& model, const optim::Optimizer& opt,
@@ -128,17 +147,13 @@ RunState restore(const io::Checkpoint& ck, const std::string& path, nn::Module& 
   return s;
 }
 
-/// Evaluates on the test set with a bar on a terminal (erased when done); returns the seconds taken.
-EvalResult evaluate_with_bar(nn::Module& model, const data::Dataset& test_set, const data::Normalize& norm,
-                             Device device, std::FILE* log, double& seconds) {
+/// Evaluates on the task's held-out data with a bar on a terminal (erased when done); returns the seconds taken.
+EvalResult evaluate_with_bar(nn::Module& model, TrainTask& task, Device device, std::FILE* log, double& seconds) {
   Progress bar(log, /*plain_lines=*/false);
   auto t0 = std::chrono::steady_clock::now();
-  int64_t batches = 0;
-  EvalResult r = evaluate(model, test_set, norm, device, 10, 500, [&](int64_t done, int64_t total) {
+  EvalResult r = task.evaluate(model, device, [&](int64_t done, int64_t total) {
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const int64_t total_batches = (total + 499) / 500;
-    ++batches;
-    bar.update({"test", batches, total_batches, samples_per_second(done, el), NAN, eta_seconds(done, el, total - done)});
+    bar.update({"eval", done, total, NAN, NAN, eta_seconds(done, el, total - done)});
   });
   bar.clear();
   seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -161,17 +176,12 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
   }
   manual_seed(c.seed);
 
-  auto train_set = make_dataset(c.dataset, c.data_dir, data::Split::Train, c.train_limit);
-  auto test_set = make_dataset(c.dataset, c.data_dir, data::Split::Test);
-  data::Normalize norm = input_normalization(c.dataset);
-  data::DataLoaderOptions lo;
-  lo.batch_size = c.batch_size;
-  lo.seed = c.seed;
-  lo.transform = c.train_transform();
-  data::DataLoader loader(train_set, lo);
-  const int64_t per_epoch = loader.batches_per_epoch();
+  std::unique_ptr<TrainTask> task = make_train_task(c);
+  const int64_t per_epoch = task->batches_per_epoch();
+  const bool text = c.is_text();
+  const char* unit = task->unit();
 
-  nn::ModulePtr model = make_model_for(c.model, c.dataset);
+  nn::ModulePtr model = task->make_model();
   model->to(device);
   auto opt = make_optimizer(c, *model);
   auto sched = make_scheduler(c, *opt, per_epoch);
@@ -201,9 +211,9 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
   } else if (c.resume) {
     std::fprintf(log, "no checkpoint in %s; starting from scratch\n", c.out.c_str());
   }
-  std::fprintf(log, "training %s (%lld parameters) on %s: %lld train / %lld test samples, %lld epochs of %lld steps, "
+  std::fprintf(log, "training %s (%lld parameters) on %s: %s, %lld epochs of %lld steps, "
                "%s lr %g%s, schedule %s\n", c.model.c_str(), static_cast<long long>(model->num_parameters()),
-               device.str().c_str(), static_cast<long long>(train_set->size()), static_cast<long long>(test_set->size()),
+               device.str().c_str(), task->describe().c_str(),
                static_cast<long long>(c.epochs), static_cast<long long>(per_epoch), c.optimizer.c_str(),
                c.effective_lr(), resuming ? " (from the checkpoint)" : "", c.schedule.c_str());
   if (autocast) std::fprintf(log, "precision %s: %s\n", summary.precision.c_str(), support.detail.c_str());
@@ -220,18 +230,18 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
     model->train();
     const std::string label = "epoch " + std::to_string(s.epoch + 1) + "/" + std::to_string(c.epochs);
     Progress bar(log);
-    auto it = loader.epoch(s.epoch, s.batch);
+    auto it = task->epoch(s.epoch, s.batch);
     data::Batch batch;
     auto t0 = std::chrono::steady_clock::now();
     const double seconds_before = s.partial.seconds, seconds_here_before = seconds_here;
     const int64_t samples_before = s.partial.samples;
-    while (it.next(batch)) {
+    while (it->next(batch)) {
       Tensor x = batch.inputs.to(device), y = batch.targets.to(device);
       Tensor logits, loss;
       {
         amp::AutocastGuard ac(autocast ? precision : kBFloat16, autocast);
         logits = (*model)(x);
-        loss = cross_entropy(logits, y, c.label_smoothing);  // float32 under autocast
+        loss = task_loss(logits, y, c.label_smoothing);  // float32 under autocast
       }
       opt->zero_grad();
       scaler.scale(loss).backward();
@@ -240,10 +250,10 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
       {
         NoGradGuard ng;
         s.partial.loss_sum += loss.item() * static_cast<double>(y.numel());
-        s.partial.correct += sum(eq(argmax(logits, 1), y)).item<int64_t>();
+        s.partial.correct += task_correct(logits, y);
         s.partial.samples += y.numel();
       }
-      s.batch = it.batch_index();
+      s.batch = it->batch_index();
       s.step++;
       steps_here++;
       const double epoch_here = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -253,7 +263,7 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
       bar.update({label, s.batch, per_epoch, samples_per_second(s.partial.samples - samples_before, epoch_here),
                   s.partial.loss_sum / std::max<int64_t>(1, s.partial.samples),
                   eta_seconds(steps_here, seconds_here, per_epoch - s.batch),
-                  eta_seconds(steps_here, seconds_here, run_steps_left) + eval_seconds * (c.epochs - s.epoch)});
+                  eta_seconds(steps_here, seconds_here, run_steps_left) + eval_seconds * (c.epochs - s.epoch), unit});
       if (c.checkpoint_every > 0 && s.step % c.checkpoint_every == 0 && s.batch < per_epoch)
         save(ckpt_path, *model, *opt, sched.get(), scaler, s, c);
     }
@@ -263,8 +273,9 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
     const double train_loss = s.partial.loss_sum / std::max<int64_t>(1, s.partial.samples);
     bar.finish({label, s.batch, per_epoch, epoch_rate, train_loss, 0.0,
                 eta_seconds(steps_here, seconds_here, (c.epochs - s.epoch - 1) * per_epoch) +
-                    eval_seconds * (c.epochs - s.epoch)});
-    last_eval = evaluate_with_bar(*model, *test_set, norm, device, log, eval_seconds);
+                    eval_seconds * (c.epochs - s.epoch),
+                unit});
+    last_eval = evaluate_with_bar(*model, *task, device, log, eval_seconds);
     evaluated = true;
     nlohmann::json rec = {{"epoch", s.epoch + 1},
                           {"train_loss", train_loss},
@@ -275,17 +286,28 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
                           {"epoch_seconds", s.partial.seconds},
                           {"train_samples", s.partial.samples},
                           {"samples_per_s", epoch_rate}};
+    if (text) {  // samples are characters; the losses also in bits per character
+      rec["train_bits_per_char"] = train_loss / std::log(2.0);
+      rec["test_bits_per_char"] = last_eval.loss / std::log(2.0);
+      rec["steps"] = s.step;
+    }
     s.history.push_back(rec);
-    std::fprintf(log, "epoch %lld/%lld  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  %.1fs  %.0f samples/s\n",
-                 static_cast<long long>(s.epoch + 1), static_cast<long long>(c.epochs), train_loss,
-                 100 * rec["train_accuracy"].get<double>(), last_eval.loss, 100 * last_eval.accuracy(), s.partial.seconds,
-                 epoch_rate);
+    if (text)
+      std::fprintf(log, "epoch %lld/%lld  train loss %.4f nats/char (%.3f bits)  validation loss %.4f nats/char "
+                   "(%.3f bits) next-char acc %.2f%%  %.1fs  %.0f chars/s\n",
+                   static_cast<long long>(s.epoch + 1), static_cast<long long>(c.epochs), train_loss,
+                   train_loss / std::log(2.0), last_eval.loss, last_eval.loss / std::log(2.0), 100 * last_eval.accuracy(),
+                   s.partial.seconds, epoch_rate);
+    else
+      std::fprintf(log, "epoch %lld/%lld  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  %.1fs  %.0f samples/s\n",
+                   static_cast<long long>(s.epoch + 1), static_cast<long long>(c.epochs), train_loss,
+                   100 * rec["train_accuracy"].get<double>(), last_eval.loss, 100 * last_eval.accuracy(), s.partial.seconds,
+                   epoch_rate);
     std::fflush(log);
     // Weights, metrics and curves first; then the checkpoint that says this epoch is done.
-    io::save_safetensors(c.out + "/model.safetensors", model->state_dict(),
-                         {{"format", "pt"}, {"model", c.model}, {"dataset", c.dataset}, {"producer", "ember"}});
+    io::save_safetensors(c.out + "/model.safetensors", model->state_dict(), task->weights_metadata());
     write_metrics(c.out, s.history);
-    write_curves(c.out, s.history);
+    write_curves(c.out, s.history, text);
     RunState next = s;
     next.epoch = s.epoch + 1;
     next.batch = 0;
@@ -293,7 +315,7 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
     save(ckpt_path, *model, *opt, sched.get(), scaler, next, c);
   }
   if (!evaluated) {  // resumed a finished run: report the saved weights
-    last_eval = evaluate_with_bar(*model, *test_set, norm, device, log, eval_seconds);
+    last_eval = evaluate_with_bar(*model, *task, device, log, eval_seconds);
   }
   summary.test_accuracy = last_eval.accuracy();
   summary.test_loss = last_eval.loss;

@@ -25,6 +25,7 @@ struct ModelInfo {
   std::string description;
   ModelConfig input;         // default classes, channels and image size (all > 0)
   bool fixed_input = false;  // mlp/lenet: only the default input is possible
+  bool language_model = false;  // charlstm/gpt: built by make_text_model (ember/models/text.h), not make_model
 };
 
 /// Every zoo model, in a stable order:
@@ -37,6 +38,7 @@ struct ModelInfo {
 ///   "resnet18", "resnet34", "resnet50": torchvision's architectures, names and shapes; 3x224x224,
 ///               1000 classes by default. Built for images of <= 64 pixels they take the
 ///               small-image stem (3x3 stride-1 conv1, no max pool); state dict names are unchanged.
+///   "charlstm", "gpt": language models over bytes (language_model set; see ember/models/text.h).
 const std::vector<ModelInfo>& model_infos();
 
 /// The names make_model accepts, in model_infos() order.
@@ -51,7 +53,8 @@ ModelConfig resolve_config(const std::string& name, const ModelConfig& config = 
 
 /// Builds a freshly initialised model (parameters drawn from the default generator) in
 /// training mode for resolve_config(name, config). It takes (N, C, H, W) float32 images and
-/// returns (N, num_classes) logits. Throws ember::Error for an unknown name or impossible config.
+/// returns (N, num_classes) logits. Throws ember::Error for an unknown name, a language model
+/// (make_text_model builds those) or an impossible config.
 std::shared_ptr<nn::Module> make_model(const std::string& name, const ModelConfig& config = {});
 
 /// The individual builders behind make_model.

@@ -131,6 +131,7 @@ void register_cpu() {
   register_fused_kernels(t);
   register_dropout_kernels(t);
   register_rnn_kernels(t);
+  register_attention_kernels(t);
   register_backend(std::move(b));
 }
 

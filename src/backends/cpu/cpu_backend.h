@@ -22,5 +22,6 @@ void register_clip_kernels(KernelTable& t);
 void register_fused_kernels(KernelTable& t);
 void register_dropout_kernels(KernelTable& t);
 void register_rnn_kernels(KernelTable& t);
+void register_attention_kernels(KernelTable& t);
 
 }  // namespace ember::cpu

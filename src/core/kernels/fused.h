@@ -1,11 +1,14 @@
 // Fused kernels: several ops in one pass over memory, for patterns common enough to pay for it
-// (the batch-norm block, and dropout with its mask drawn inside the pass).
+// (the batch-norm block, and dropout with its mask drawn inside the pass). The attention row
+// kernels (core/kernels/attention.h) are optional in the same way.
 // Unlike every other kernel, a backend may leave these out: the op then composes the same
 // result from the unfused kernels (no CPU fallback). is_optional_kernel() lists them.
 #pragma once
 #include <cstdint>
 #include <string_view>
 
+#include "core/kernel_formulas.h"
+#include "core/kernels/attention.h"
 #include "core/kernels/conv.h"
 #include "core/kernels/optim.h"
 #include "core/kernels/rnn.h"
@@ -50,12 +53,8 @@ inline constinit const KernelKey<BatchNormReluMaxPool2dBackwardKernel> kBatchNor
 /// value gives two 32-bit uniforms, low half first, so element i of a tensor (row-major) draws
 /// dropout_uniform(seed, i). Every backend's dropout must draw this same stream, which is what
 /// makes one manual_seed give one mask on every device.
-inline uint64_t splitmix64(uint64_t seed, uint64_t j) {
-  uint64_t z = seed + (j + 1) * 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+/// (The formula is core/kernel_formulas.h's EMBER_SPLITMIX64, which the OpenCL kernels share.)
+inline uint64_t splitmix64(uint64_t seed, uint64_t j) { return EMBER_SPLITMIX64(uint64_t, seed, j); }
 /// Element i's 32-bit uniform in the stream above.
 inline uint32_t dropout_uniform(uint64_t seed, uint64_t i) {
   const uint64_t r = splitmix64(seed, i / 2);
@@ -77,7 +76,8 @@ inline bool is_optional_kernel(std::string_view name) {
   // the layers are then composed from matmul and elementwise ops.
   for (const char* k : {kBatchNormReluMaxPool2dForward.name(), kBatchNormReluMaxPool2dBackward.name(), kDropout.name(),
                         kGradNorm.name(), kGradScale.name(), kConv2dBackward.name(), kLstmCellForward.name(),
-                        kLstmCellBackward.name(), kGruCellForward.name(), kGruCellBackward.name()})
+                        kLstmCellBackward.name(), kGruCellForward.name(), kGruCellBackward.name(),
+                        kAttentionSoftmax.name(), kAttentionSoftmaxBackward.name()})
     if (name == k) return true;
   return false;
 }
