@@ -20,7 +20,7 @@ struct Workload {
   std::function<void()> sync;  // waits for the device (no-op on the CPU)
 };
 
-inline constexpr const char* kWorkloads[] = {"mlp", "lenet", "resnet20", "resnet50", "mlp-infer", "resnet50-infer", "gemm", "tiny-op"};
+inline constexpr const char* kWorkloads[] = {"mlp", "lenet", "resnet20", "resnet50", "mlp-infer", "resnet50-infer", "gemm", "tiny-op", "attention"};
 
 /// Builds workload `name` on device in precision ("fp32" or "bf16": autocast for the model
 /// workloads, bf16 operands for gemm). Throws ember::Error for an unknown name or a precision
