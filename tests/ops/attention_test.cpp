@@ -2,6 +2,7 @@
 // explicit scale, L != S), agreement with the composed form (matmul, masked_fill, softmax,
 // dropout) including the dropout mask in forward and backward, a causal mask that matches
 // tril(ones(L, S)) from the indices, float32/bf16 paths, size-0 dims and error messages.
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -116,6 +117,25 @@ TEST(Attention, FusedMatchesComposedWithDropout) {
       }
       const double tol = t == kFloat64 ? 1e-12 : 1e-5;
       for (size_t i = 0; i < 4; ++i) EXPECT_ALLCLOSE(res[0][i], res[1][i], tol, tol) << "causal " << causal << " " << i;
+    }
+  }
+}
+
+TEST(Attention, LongCausalRowsMatchComposedGradients) {
+  // 150 x 150 float64 weights make several chunks of heads on the CPU (the dropout stream continues).
+  for (auto [L, S] : std::vector<std::array<int64_t, 2>>{{70, 100}, {100, 45}, {64, 64}, {33, 33}, {40, 7}, {150, 150}}) {
+    for (double p : {0.0, 0.2}) {
+      std::vector<Tensor> res[2];
+      for (int composed = 0; composed < 2; ++composed) {
+        Tensor q = uniform({6, L, 5}, -1, 1, 44), k = uniform({6, S, 5}, -1, 1, 45), v = uniform({6, S, 3}, -1, 1, 46);
+        for (Tensor* x : {&q, &k, &v}) x->set_requires_grad(true);
+        manual_seed(78);
+        Tensor o = composed ? ops::sdpa_composed(q, k, v, true, p, 0.4) : scaled_dot_product_attention(q, k, v, true, p, 0.4);
+        sum(mul(o, uniform({6, L, 3}, -1, 1, 47))).backward();
+        res[composed] = {o, q.grad(), k.grad(), v.grad()};
+      }
+      for (size_t i = 0; i < 4; ++i)
+        EXPECT_ALLCLOSE(res[0][i], res[1][i], 1e-12, 1e-12) << "L=" << L << " S=" << S << " p=" << p << " " << i;
     }
   }
 }

@@ -62,7 +62,7 @@ void scale_row(float* y, int64_t n, float s) {
 
 template <class T>
 void softmax_rows(const TensorArg& s_arg, const TensorArg& p_arg, const TensorArg* pd_arg, bool causal, uint64_t seed,
-                  uint64_t threshold, double keep) {
+                  uint64_t first, uint64_t threshold, double keep) {
   using A = acc_t<T>;
   const Rows g = rows_of(s_arg);
   const T* s = ptr<const T>(s_arg);
@@ -90,7 +90,7 @@ void softmax_rows(const TensorArg& s_arg, const TensorArg& p_arg, const TensorAr
       std::fill(y + n, y + g.S, static_cast<T>(0.0f));
       if (pd) {
         T* yd = pd + r * g.S;
-        const uint64_t base = static_cast<uint64_t>(r * g.S);
+        const uint64_t base = first + static_cast<uint64_t>(r * g.S);
         for (int64_t j = 0; j < n; ++j)
           yd[j] = static_cast<T>(static_cast<A>(y[j]) * dropout_mask<A>(seed, base + j, threshold, k));
         std::fill(yd + n, yd + g.S, static_cast<T>(0.0f));
@@ -120,7 +120,7 @@ void grad_row(const float* g, const float* p, float* ds, int64_t n, float dot, f
 
 template <class T>
 void softmax_backward_rows(const TensorArg& dpd_arg, const TensorArg& p_arg, const TensorArg& ds_arg, bool causal,
-                           double scale, uint64_t seed, uint64_t threshold, double keep) {
+                           double scale, uint64_t seed, uint64_t first, uint64_t threshold, double keep) {
   using A = acc_t<T>;
   const Rows g = rows_of(p_arg);
   const T* dpd = ptr<const T>(dpd_arg);
@@ -146,7 +146,7 @@ void softmax_backward_rows(const TensorArg& dpd_arg, const TensorArg& p_arg, con
             dr[j] = static_cast<T>(EMBER_SOFTMAX_GRAD(static_cast<A>(pr[j]), static_cast<A>(gr[j]), dot, sc));
         }
       } else {
-        const uint64_t base = static_cast<uint64_t>(r * g.S);
+        const uint64_t base = first + static_cast<uint64_t>(r * g.S);
         A dot = 0;
         for (int64_t j = 0; j < n; ++j) {
           gm[j] = static_cast<A>(gr[j]) * dropout_mask<A>(seed, base + j, threshold, k);
@@ -168,20 +168,20 @@ void check_rows(const char* op, std::initializer_list<const TensorArg*> ts) {
 }
 
 void attention_softmax_kernel(const TensorArg& s, const TensorArg& p, const TensorArg* pd, bool causal, uint64_t seed,
-                              uint64_t threshold, double keep) {
+                              uint64_t first, uint64_t threshold, double keep) {
   if (pd) check_rows("attention_softmax", {&s, &p, pd});
   else check_rows("attention_softmax", {&s, &p});
   if (s.numel() == 0) return;
   EMBER_DISPATCH_FLOATING(s.dtype, "attention_softmax",
-                          { softmax_rows<scalar_t>(s, p, pd, causal, seed, threshold, keep); });
+                          { softmax_rows<scalar_t>(s, p, pd, causal, seed, first, threshold, keep); });
 }
 
 void attention_softmax_backward_kernel(const TensorArg& dpd, const TensorArg& p, const TensorArg& ds, bool causal,
-                                       double scale, uint64_t seed, uint64_t threshold, double keep) {
+                                       double scale, uint64_t seed, uint64_t first, uint64_t threshold, double keep) {
   check_rows("attention_softmax_backward", {&dpd, &p, &ds});
   if (p.numel() == 0) return;
   EMBER_DISPATCH_FLOATING(p.dtype, "attention_softmax_backward", {
-    softmax_backward_rows<scalar_t>(dpd, p, ds, causal, scale, seed, threshold, keep);
+    softmax_backward_rows<scalar_t>(dpd, p, ds, causal, scale, seed, first, threshold, keep);
   });
 }
 

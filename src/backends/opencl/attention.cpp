@@ -33,7 +33,7 @@ Geometry geometry_of(const char* op, std::initializer_list<const TensorArg*> ts)
 }
 
 void attention_softmax_kernel(const TensorArg& s, const TensorArg& p, const TensorArg* pd, bool causal, uint64_t seed,
-                              uint64_t threshold, double keep) {
+                              uint64_t first, uint64_t threshold, double keep) {
   const Geometry g = pd ? geometry_of("attention_softmax", {&s, &p, pd}) : geometry_of("attention_softmax", {&s, &p});
   if (g.rows == 0) return;
   ClDevice& dev = device_of(p);
@@ -41,13 +41,14 @@ void attention_softmax_kernel(const TensorArg& s, const TensorArg& p, const Tens
   cl_kernel k = dev.kernel("attention", {{"T", s.dtype}}, items ? "attn_fwd_items" : "attn_fwd");
   Launch l(dev, k);
   l.tensor(s).tensor(p).tensor(pd ? *pd : p).value<cl_int>(pd != nullptr).value<cl_long>(g.L).value<cl_long>(g.S)
-      .value<cl_int>(causal).value<cl_ulong>(seed).value<cl_ulong>(threshold);
+      .value<cl_int>(causal).value<cl_ulong>(seed).value<cl_ulong>(first).value<cl_ulong>(threshold);
   acc_scalar(l, s.dtype, keep_in(s.dtype, keep));
   run_rows(l, dev, k, items, g.rows, g.S);
 }
 
 void attention_softmax_backward_kernel(const TensorArg& dpd, const TensorArg& p, const TensorArg& ds, bool causal,
-                                       double scale, uint64_t seed, uint64_t threshold, double keep) {
+                                       double scale, uint64_t seed, uint64_t first, uint64_t threshold,
+                                       double keep) {
   const Geometry g = geometry_of("attention_softmax_backward", {&dpd, &p, &ds});
   if (g.rows == 0) return;
   ClDevice& dev = device_of(p);
@@ -56,7 +57,7 @@ void attention_softmax_backward_kernel(const TensorArg& dpd, const TensorArg& p,
   Launch l(dev, k);
   l.tensor(dpd).tensor(p).tensor(ds).value<cl_long>(g.L).value<cl_long>(g.S).value<cl_int>(causal);
   acc_scalar(l, p.dtype, scale);
-  l.value<cl_int>(threshold != 0 || keep != 1.0).value<cl_ulong>(seed).value<cl_ulong>(threshold);
+  l.value<cl_int>(threshold != 0 || keep != 1.0).value<cl_ulong>(seed).value<cl_ulong>(first).value<cl_ulong>(threshold);
   acc_scalar(l, p.dtype, keep_in(p.dtype, keep));
   run_rows(l, dev, k, items, g.rows, g.S);
 }
