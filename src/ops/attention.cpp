@@ -192,7 +192,8 @@ namespace ops {
 
 Tensor sdpa_composed(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, double dropout_p, double scale) {
   Tensor s = mul(matmul(q, k.transpose(-1, -2)), scale);  // (*, L, S)
-  if (causal) s = masked_fill(s, causal_mask(q.size(-2), k.size(-2), q.device()), -std::numeric_limits<double>::infinity());
+  const double neg_inf = -std::numeric_limits<double>::infinity();
+  if (causal) s = masked_fill(s, causal_mask(q.size(-2), k.size(-2), q.device()), neg_inf);
   Tensor p = softmax(s, -1);
   if (dropout_p > 0.0) p = dropout(p, dropout_p, true);
   return matmul(p, v);

@@ -57,7 +57,8 @@ void attention_softmax_backward_kernel(const TensorArg& dpd, const TensorArg& p,
   Launch l(dev, k);
   l.tensor(dpd).tensor(p).tensor(ds).value<cl_long>(g.L).value<cl_long>(g.S).value<cl_int>(causal);
   acc_scalar(l, p.dtype, scale);
-  l.value<cl_int>(threshold != 0 || keep != 1.0).value<cl_ulong>(seed).value<cl_ulong>(first).value<cl_ulong>(threshold);
+  l.value<cl_int>(threshold != 0 || keep != 1.0).value<cl_ulong>(seed).value<cl_ulong>(first)
+      .value<cl_ulong>(threshold);
   acc_scalar(l, p.dtype, keep_in(p.dtype, keep));
   run_rows(l, dev, k, items, g.rows, g.S);
 }

@@ -25,12 +25,14 @@ inline T_ACC drop_mask(ulong seed, ulong i, ulong threshold, T_ACC keep) {
 }
 
 // One row's outputs once its max m and 1/sum inv are known: p (and pd) for columns j0, j0+step...
-inline void fwd_store(__global const T* s, __global T* p, __global T* pd, int has_pd, long base, long n, long S, T_ACC m,
-                      T_ACC inv, long j0, long step, ulong seed, ulong first, ulong threshold, T_ACC keep) {
+inline void fwd_store(__global const T* s, __global T* p, __global T* pd, int has_pd, long base, long n, long S,
+                      T_ACC m, T_ACC inv, long j0, long step, ulong seed, ulong first, ulong threshold,
+                      T_ACC keep) {
   for (long j = j0; j < S; j += step) {
     const T_ACC y = j < n ? exp(T_LOAD(s, base + j) - m) * inv : (T_ACC)0;
     T_STORE(p, base + j, y);
-    if (has_pd) T_STORE(pd, base + j, T_LOAD(p, base + j) * drop_mask(seed, first + (ulong)(base + j), threshold, keep));
+    if (has_pd)
+      T_STORE(pd, base + j, T_LOAD(p, base + j) * drop_mask(seed, first + (ulong)(base + j), threshold, keep));
   }
 }
 
@@ -56,8 +58,8 @@ __kernel void attn_fwd(__global const T* s, long soff, __global T* p, long poff,
 }
 
 __kernel void attn_fwd_items(__global const T* s, long soff, __global T* p, long poff, __global T* pd, long pdoff,
-                             int has_pd, long L, long S, int causal, ulong seed, ulong first, ulong threshold, T_ACC keep,
-                             long rows) {
+                             int has_pd, long L, long S, int causal, ulong seed, ulong first, ulong threshold,
+                             T_ACC keep, long rows) {
   const long r = get_global_id(0);
   if (r >= rows) return;
   const long base = r * S, n = causal ? EMBER_CAUSAL_KEYS(r % L, S) : S;
@@ -71,14 +73,15 @@ __kernel void attn_fwd_items(__global const T* s, long soff, __global T* p, long
 }
 
 // The masked gradient of element j of a row (g = dpd * mask when dropped).
-inline T_ACC masked_grad(__global const T* dpd, long base, long j, int dropped, ulong seed, ulong first, ulong threshold,
-                         T_ACC keep) {
+inline T_ACC masked_grad(__global const T* dpd, long base, long j, int dropped, ulong seed, ulong first,
+                         ulong threshold, T_ACC keep) {
   const T_ACC g = T_LOAD(dpd, base + j);
   return dropped ? g * drop_mask(seed, first + (ulong)(base + j), threshold, keep) : g;
 }
 
 inline void bwd_store(__global const T* dpd, __global const T* p, __global T* ds, long base, long n, long S, T_ACC dot,
-                      T_ACC scale, long j0, long step, int dropped, ulong seed, ulong first, ulong threshold, T_ACC keep) {
+                      T_ACC scale, long j0, long step, int dropped, ulong seed, ulong first, ulong threshold,
+                      T_ACC keep) {
   for (long j = j0; j < S; j += step) {
     T_ACC v = 0;
     if (j < n) {
@@ -90,7 +93,8 @@ inline void bwd_store(__global const T* dpd, __global const T* p, __global T* ds
 }
 
 __kernel void attn_bwd(__global const T* dpd, long goff, __global const T* p, long poff, __global T* ds, long doff,
-                       long L, long S, int causal, T_ACC scale, int dropped, ulong seed, ulong first, ulong threshold, T_ACC keep) {
+                       long L, long S, int causal, T_ACC scale, int dropped, ulong seed, ulong first,
+                       ulong threshold, T_ACC keep) {
   __local T_ACC sh[WG_MAX];
   const int lid = get_local_id(0), wg = get_local_size(0);
   const long r = get_group_id(0), base = r * S;
@@ -106,12 +110,13 @@ __kernel void attn_bwd(__global const T* dpd, long goff, __global const T* p, lo
 
 __kernel void attn_bwd_items(__global const T* dpd, long goff, __global const T* p, long poff, __global T* ds,
                              long doff, long L, long S, int causal, T_ACC scale, int dropped, ulong seed,
-                             ulong threshold, T_ACC keep, long rows) {
+                             ulong first, ulong threshold, T_ACC keep, long rows) {
   const long r = get_global_id(0);
   if (r >= rows) return;
   const long base = r * S, n = causal ? EMBER_CAUSAL_KEYS(r % L, S) : S;
   dpd += goff, p += poff, ds += doff;
   T_ACC acc = 0;
-  for (long j = 0; j < n; ++j) acc += masked_grad(dpd, base, j, dropped, seed, first, threshold, keep) * T_LOAD(p, base + j);
+  for (long j = 0; j < n; ++j)
+    acc += masked_grad(dpd, base, j, dropped, seed, first, threshold, keep) * T_LOAD(p, base + j);
   bwd_store(dpd, p, ds, base, n, S, acc, scale, 0, 1, dropped, seed, first, threshold, keep);
 }
