@@ -33,8 +33,10 @@ Rows rows_of(const TensorArg& t) {
 }
 int64_t row_grain(int64_t S) { return std::max<int64_t>(1, kGrainSize / std::max<int64_t>(S, 1) / 4); }
 
-/// exp(x - m) of row[0, n) into out (may be row), returning the sum (float32 fast path).
-float exp_row(const float* x, float* out, int64_t n, float m) {
+/// exp(x - m) of row[0, n) into out (may be x), returning the sum (float32 fast path). Both rows
+/// have len >= n floats; the last block may be written whole (zeros past n) when it fits in len.
+/// Returns the end of what was written.
+int64_t exp_row(const float* x, float* out, int64_t n, int64_t len, float m, float& sum) {
   using namespace vec;
   F8 acc = splat(0.0f);
   const F8 mv = splat(m);
@@ -45,19 +47,27 @@ float exp_row(const float* x, float* out, int64_t n, float m) {
     acc += e;
   }
   if (j < n) {
-    const F8 e = exp8(load_partial(x + j, n - j, -std::numeric_limits<float>::infinity()) - mv);
-    store_partial(out + j, e, n - j);
+    const F8 e = exp8(load_masked(x, j, n, len, -std::numeric_limits<float>::infinity()) - mv);  // 0 past n
     acc += e;
+    if (j + kF8 <= len) {
+      store8(out + j, e);
+      j += kF8;
+    } else {
+      store_partial(out + j, e, n - j);
+      j = n;
+    }
   }
-  return hsum(acc);
+  sum = hsum(acc);
+  return j;
 }
 
+/// y[0, n) *= s, n a multiple of 8 or the row's end.
 void scale_row(float* y, int64_t n, float s) {
   using namespace vec;
   const F8 sv = splat(s);
   int64_t j = 0;
   for (; j + kF8 <= n; j += kF8) store8(y + j, load8(y + j) * sv);
-  if (j < n) store_partial(y + j, load_partial(y + j, n - j, 0.0f) * sv, n - j);
+  for (; j < n; ++j) y[j] *= s;
 }
 
 template <class T>
@@ -74,10 +84,13 @@ void softmax_rows(const TensorArg& s_arg, const TensorArg& p_arg, const TensorAr
       const int64_t n = causal ? EMBER_CAUSAL_KEYS(r % g.L, g.S) : g.S;
       const T* x = s + r * g.S;
       T* y = p + r * g.S;
+      int64_t written = n;
       if constexpr (std::is_same_v<T, float>) {
-        float m = vec::row_max(x, n);
+        float m = vec::row_max(x, n, g.S);
         if (std::isinf(m) && m < 0) m = 0;  // all -inf row: zeros rather than NaN, as softmax
-        scale_row(y, n, 1.0f / exp_row(x, y, n, m));
+        float sum = 0;
+        written = exp_row(x, y, n, g.S, m, sum);
+        scale_row(y, written, 1.0f / sum);
       } else {
         A m = -std::numeric_limits<A>::infinity();
         for (int64_t j = 0; j < n; ++j) m = std::max(m, static_cast<A>(x[j]));
@@ -87,7 +100,7 @@ void softmax_rows(const TensorArg& s_arg, const TensorArg& p_arg, const TensorAr
         const A inv = A(1) / sum;
         for (int64_t j = 0; j < n; ++j) y[j] = static_cast<T>(std::exp(static_cast<A>(x[j]) - m) * inv);
       }
-      std::fill(y + n, y + g.S, static_cast<T>(0.0f));
+      std::fill(y + written, y + g.S, static_cast<T>(0.0f));
       if (pd) {
         T* yd = pd + r * g.S;
         const uint64_t base = first + static_cast<uint64_t>(r * g.S);
@@ -99,23 +112,30 @@ void softmax_rows(const TensorArg& s_arg, const TensorArg& p_arg, const TensorAr
   });
 }
 
-/// sum(g * p) over [0, n) (float32 fast path).
-float dot_row(const float* g, const float* p, int64_t n) {
+/// sum(g * p) over [0, n) (float32 fast path; both rows have len >= n readable floats).
+float dot_row(const float* g, const float* p, int64_t n, int64_t len) {
   using namespace vec;
   F8 acc = splat(0.0f);
   int64_t j = 0;
   for (; j + kF8 <= n; j += kF8) acc += load8(g + j) * load8(p + j);
-  if (j < n) acc += load_partial(g + j, n - j, 0.0f) * load_partial(p + j, n - j, 0.0f);
+  if (j < n) acc += load_masked(g, j, n, len, 0.0f) * load_masked(p, j, n, len, 0.0f);
   return hsum(acc);
 }
 
-/// ds = scale * p * (g - dot) over [0, n) (float32 fast path; ds may be g).
-void grad_row(const float* g, const float* p, float* ds, int64_t n, float dot, float scale) {
+/// ds = scale * p * (g - dot) over [0, n) (float32 fast path; ds may be g). The last block is
+/// written whole (zeros past n) when it fits in len; returns the end of what was written.
+int64_t grad_row(const float* g, const float* p, float* ds, int64_t n, int64_t len, float dot, float scale) {
   using namespace vec;
   const F8 dv = splat(dot), sv = splat(scale);
   int64_t j = 0;
   for (; j + kF8 <= n; j += kF8) store8(ds + j, EMBER_SOFTMAX_GRAD(load8(p + j), load8(g + j), dv, sv));
+  if (j < n && j + kF8 <= len) {
+    const F8 pv = load_masked(p, j, n, len, 0.0f), gv = load_masked(g, j, n, len, 0.0f);
+    store8(ds + j, EMBER_SOFTMAX_GRAD(pv, gv, dv, sv));  // p = 0 past n
+    return j + kF8;
+  }
   for (; j < n; ++j) ds[j] = EMBER_SOFTMAX_GRAD(p[j], g[j], dot, scale);
+  return n;
 }
 
 template <class T>
@@ -136,9 +156,10 @@ void softmax_backward_rows(const TensorArg& dpd_arg, const TensorArg& p_arg, con
       const T* gr = dpd + r * g.S;
       const T* pr = p + r * g.S;
       T* dr = ds + r * g.S;
+      int64_t written = n;
       if (!dropped) {
         if constexpr (std::is_same_v<T, float>) {
-          grad_row(gr, pr, dr, n, dot_row(gr, pr, n), sc);
+          written = grad_row(gr, pr, dr, n, g.S, dot_row(gr, pr, n, g.S), sc);
         } else {
           A dot = 0;
           for (int64_t j = 0; j < n; ++j) dot += static_cast<A>(gr[j]) * static_cast<A>(pr[j]);
@@ -155,7 +176,7 @@ void softmax_backward_rows(const TensorArg& dpd_arg, const TensorArg& p_arg, con
         for (int64_t j = 0; j < n; ++j)
           dr[j] = static_cast<T>(EMBER_SOFTMAX_GRAD(static_cast<A>(pr[j]), gm[j], dot, sc));
       }
-      std::fill(dr + n, dr + g.S, static_cast<T>(0.0f));
+      std::fill(dr + written, dr + g.S, static_cast<T>(0.0f));
     }
   });
 }
