@@ -16,7 +16,8 @@
 //   Dropout           0 in eval mode (the identity), 1 per element in training mode
 //   Flatten, Embedding, an empty Sequential: 0 (a view, a gather, the identity)
 // Only module calls are counted: ops a forward runs itself (ResNet's
-// residual add) are not seen. A row with children's calls inside it (a container) shows the sum
+// residual add; MultiheadAttention's in-projection and attention, whose out_proj call is
+// counted) are not seen. A row with children's calls inside it (a container) shows the sum
 // of those calls' FLOPs; the total is the sum over innermost calls, so nothing counts twice.
 #pragma once
 #include <cstdint>
