@@ -12,17 +12,11 @@
 #include "backends/cpu/strided.h"
 #include "backends/cpu/vec_exp.h"
 #include "core/kernel_formulas.h"
+#include "core/kernel_math.h"
 #include "core/kernels/attention.h"
-#include "core/kernels/fused.h"
 
 namespace ember::cpu {
 namespace {
-
-/// The dropout mask value of element i (0 or keep, keep already rounded to the dtype).
-template <class A>
-inline A dropout_mask(uint64_t seed, uint64_t i, uint64_t threshold, A keep) {
-  return kernels::dropout_uniform(seed, i) >= threshold ? keep : A(0);
-}
 
 struct Rows {
   int64_t rows, L, S;
@@ -105,7 +99,7 @@ void softmax_rows(const TensorArg& s_arg, const TensorArg& p_arg, const TensorAr
         T* yd = pd + r * g.S;
         const uint64_t base = first + static_cast<uint64_t>(r * g.S);
         for (int64_t j = 0; j < n; ++j)
-          yd[j] = static_cast<T>(static_cast<A>(y[j]) * dropout_mask<A>(seed, base + j, threshold, k));
+          yd[j] = static_cast<T>(static_cast<A>(y[j]) * math::dropout_mask<A>(seed, base + j, threshold, k));
         std::fill(yd + n, yd + g.S, static_cast<T>(0.0f));
       }
     }
@@ -170,7 +164,7 @@ void softmax_backward_rows(const TensorArg& dpd_arg, const TensorArg& p_arg, con
         const uint64_t base = first + static_cast<uint64_t>(r * g.S);
         A dot = 0;
         for (int64_t j = 0; j < n; ++j) {
-          gm[j] = static_cast<A>(gr[j]) * dropout_mask<A>(seed, base + j, threshold, k);
+          gm[j] = static_cast<A>(gr[j]) * math::dropout_mask<A>(seed, base + j, threshold, k);
           dot += gm[j] * static_cast<A>(pr[j]);
         }
         for (int64_t j = 0; j < n; ++j)
