@@ -180,6 +180,27 @@ TEST(Attention, AutocastRunsInBFloat16) {
                   scaled_dot_product_attention(q.detach(), k, v, false), 3e-2, 3e-2);
 }
 
+TEST(Attention, SixteenBitRowsMatchFloat32) {
+  // bfloat16 and float16 rows run the float32 vector code on widened copies (one rounding per
+  // weight); compare with float32 on the same rounded values, long causal rows included.
+  for (DType t : {kBFloat16, kFloat16}) {
+    for (int64_t S : {13, 131}) {
+      std::vector<Tensor> res[2];
+      for (int wide = 0; wide < 2; ++wide) {
+        Tensor q = uniform({2, 40, 8}, -1, 1, 53).to(t), k = uniform({2, S, 8}, -1, 1, 54).to(t),
+               v = uniform({2, S, 4}, -1, 1, 55).to(t);
+        if (wide) q = q.to(kFloat32), k = k.to(kFloat32), v = v.to(kFloat32);
+        for (Tensor* x : {&q, &k, &v}) x->set_requires_grad(true);
+        Tensor o = scaled_dot_product_attention(q, k, v, true);
+        sum(mul(o, uniform({2, 40, 4}, -1, 1, 56).to(o.dtype()))).backward();
+        res[wide] = {o.to(kFloat32), q.grad().to(kFloat32), k.grad().to(kFloat32), v.grad().to(kFloat32)};
+      }
+      const double tol = t == kBFloat16 ? 3e-2 : 4e-3;
+      for (size_t i = 0; i < 4; ++i) EXPECT_ALLCLOSE(res[0][i], res[1][i], tol, tol) << dtype_name(t) << " S=" << S << " " << i;
+    }
+  }
+}
+
 TEST(Attention, EmptyDims) {
   Tensor q = uniform({2, 3, 4}), k = uniform({2, 0, 4}), v = uniform({2, 0, 5});
   Tensor o = scaled_dot_product_attention(q, k, v);

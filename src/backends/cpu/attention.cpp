@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
+#include <vector>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dispatch.h"
@@ -17,6 +19,14 @@
 
 namespace ember::cpu {
 namespace {
+
+/// 16-bit floats run the float32 vector rows on a widened copy.
+template <class T>
+inline constexpr bool kWiden = std::is_same_v<T, BFloat16> || std::is_same_v<T, Half>;
+template <class T>
+void widen(const T* in, float* out, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) out[j] = static_cast<float>(in[j]);
+}
 
 struct Rows {
   int64_t rows, L, S;
@@ -74,17 +84,30 @@ void softmax_rows(const TensorArg& s_arg, const TensorArg& p_arg, const TensorAr
   T* pd = pd_arg ? ptr<T>(*pd_arg) : nullptr;
   const A k = static_cast<A>(static_cast<T>(static_cast<A>(keep)));  // the mask value, in T
   parallel_for(g.rows, row_grain(g.S), [&](int64_t b, int64_t e) {
+    std::vector<float> xf(kWiden<T> ? static_cast<size_t>(g.S) : 0);  // a 16-bit row widened
     for (int64_t r = b; r < e; ++r) {
       const int64_t n = causal ? EMBER_CAUSAL_KEYS(r % g.L, g.S) : g.S;
       const T* x = s + r * g.S;
       T* y = p + r * g.S;
       int64_t written = n;
-      if constexpr (std::is_same_v<T, float>) {
-        float m = vec::row_max(x, n, g.S);
+      if constexpr (std::is_same_v<T, float> || kWiden<T>) {
+        const float* xr;
+        float* yr;
+        if constexpr (kWiden<T>) {
+          widen(x, xf.data(), n);
+          xr = yr = xf.data();
+        } else {
+          xr = x, yr = y;
+        }
+        float m = vec::row_max(xr, n, g.S);
         if (std::isinf(m) && m < 0) m = 0;  // all -inf row: zeros rather than NaN, as softmax
         float sum = 0;
-        written = exp_row(x, y, n, g.S, m, sum);
-        scale_row(y, written, 1.0f / sum);
+        written = exp_row(xr, yr, n, g.S, m, sum);
+        scale_row(yr, written, 1.0f / sum);
+        if constexpr (kWiden<T>) {  // one rounding to T per weight
+          for (int64_t j = 0; j < n; ++j) y[j] = static_cast<T>(yr[j]);
+          written = n;
+        }
       } else {
         A m = -std::numeric_limits<A>::infinity();
         for (int64_t j = 0; j < n; ++j) m = std::max(m, static_cast<A>(x[j]));
@@ -145,6 +168,7 @@ void softmax_backward_rows(const TensorArg& dpd_arg, const TensorArg& p_arg, con
   const bool dropped = threshold != 0 || keep != 1.0;
   parallel_for(g.rows, row_grain(g.S), [&](int64_t b, int64_t e) {
     std::vector<A> gm(dropped ? static_cast<size_t>(g.S) : 0);  // the masked gradient of one row
+    std::vector<float> gf(kWiden<T> ? static_cast<size_t>(g.S) : 0), pf(gf.size());  // 16-bit rows widened
     for (int64_t r = b; r < e; ++r) {
       const int64_t n = causal ? EMBER_CAUSAL_KEYS(r % g.L, g.S) : g.S;
       const T* gr = dpd + r * g.S;
@@ -154,6 +178,11 @@ void softmax_backward_rows(const TensorArg& dpd_arg, const TensorArg& p_arg, con
       if (!dropped) {
         if constexpr (std::is_same_v<T, float>) {
           written = grad_row(gr, pr, dr, n, g.S, dot_row(gr, pr, n, g.S), sc);
+        } else if constexpr (kWiden<T>) {
+          widen(gr, gf.data(), n);
+          widen(pr, pf.data(), n);
+          grad_row(gf.data(), pf.data(), gf.data(), n, g.S, dot_row(gf.data(), pf.data(), n, g.S), sc);
+          for (int64_t j = 0; j < n; ++j) dr[j] = static_cast<T>(gf[j]);
         } else {
           A dot = 0;
           for (int64_t j = 0; j < n; ++j) dot += static_cast<A>(gr[j]) * static_cast<A>(pr[j]);
