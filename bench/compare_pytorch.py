@@ -14,6 +14,7 @@ Run with Debian's /usr/bin/python3 (python3-torch).
 """
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -26,7 +27,7 @@ import torch.nn.functional as F
 sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(__file__)))  # text_models
 
 WORKLOADS = ["mlp", "lenet", "resnet20", "resnet50", "charlstm", "gpt", "mlp-infer", "resnet50-infer", "gpt-generate",
-             "gemm", "tiny-op"]
+             "gemm", "tiny-op", "attention"]
 CHANNELS_LAST = False  # set from --channels-last
 HIGHER_IS_BETTER = {"samples_per_s": True, "tokens_per_s": True, "gflops": True, "ms_per_batch": False,
                     "us_per_op": False}
@@ -161,6 +162,22 @@ def make(name, precision):
                 for _ in range(inner):
                     torch.add(a, b)
         return "us_per_op", 1, inner, run
+    if name == "attention":
+        # A small GPT's causal self-attention as PyTorch 1.13 writes it (no fused SDPA): matmul,
+        # masked_fill with a (T, T) mask, softmax, dropout, matmul; forward + backward.
+        shape, dt = (32, 4, 128, 32), torch.bfloat16 if bf16 else torch.float32
+        q, k, v = (torch.randn(shape).to(dt).requires_grad_() for _ in range(3))
+        g = torch.randn(shape).to(dt)
+        T = shape[2]
+        mask = torch.tril(torch.ones(T, T)).view(1, 1, T, T)
+        scale = 1.0 / math.sqrt(shape[3])
+
+        def run():
+            att = (q @ k.transpose(-2, -1)) * scale
+            att = att.masked_fill(mask == 0, float("-inf"))
+            att = torch.nn.functional.dropout(torch.softmax(att, dim=-1), 0.0, training=True)
+            (att @ v).backward(g)
+        return "ms_per_batch", 1, 1, run
     raise ValueError(name)
 
 

@@ -94,6 +94,18 @@ EMBER_HD inline A minimum(A x, A y) {
   return x < y ? x : y;
 }
 
+// ---- dropout (src/backends/cpu/attention.cpp; the CPU dropout kernel draws the same) --------
+
+/// Dropout's mask value of element i, 0 or keep: kept when its 32-bit uniform (the low half of
+/// splitmix64 value i/2 of the stream seeded with seed for even i, the high half for odd i; see
+/// kernels::dropout_uniform) is >= threshold.
+template <class A>
+EMBER_HD inline A dropout_mask(uint64_t seed, uint64_t i, uint64_t threshold, A keep) {
+  const uint64_t r = EMBER_SPLITMIX64(uint64_t, seed, i / 2);
+  const uint64_t u = i % 2 ? r >> 32 : r & 0xffffffffu;
+  return u >= threshold ? keep : A(0);
+}
+
 // ---- log-sum-exp, one element or one partial result at a time ----------------------------
 
 /// Running (max, sum of exp(x - max)) of a row (softmax, log_softmax, cross-entropy).

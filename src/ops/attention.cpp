@@ -2,11 +2,17 @@
 // the matmul kernel, one fused row pass (causal mask from indices, softmax, dropout; P and the
 // dropped Pd kept for the backward), O = Pd v. Backward: dV = Pd^T dO, dPd = dO v^T, one fused
 // row pass dS = scale * P * (dP - rowsum(dP * P)) with the dropout mask redrawn, dQ = dS k,
-// dK = dS^T q. Backends without the row kernels run the composed form (sdpa_composed).
+// dK = dS^T q. On the CPU the batch runs in chunks of heads whose weights stay in cache between
+// the GEMMs and the row pass; with a causal mask the GEMMs run in row/key blocks that skip most
+// of the zero weights above the diagonal. Backends without the row kernels run the composed form
+// (sdpa_composed).
 #include "ember/ops/attention.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "autograd/record.h"
 #include "core/kernels/attention.h"
@@ -37,10 +43,116 @@ Tensor gemm_operand(const Tensor& t) {
   return row_major || col_major ? t : t.contiguous();
 }
 
-/// c = alpha * a b over the batch (all (B, *, *), c contiguous), on the matmul kernel.
+/// c = alpha * a b over the batch (all (B, *, *)), on the matmul kernel; zeros when the inner
+/// dimension is 0.
 void mm(const Tensor& a, const Tensor& b, const Tensor& c, double alpha = 1.0) {
   static const ops::KernelRef<kernels::MatmulKernel> kernel(kernels::kMatmul);
+  if (c.numel() == 0) return;
+  if (a.size(2) == 0) return c.fill_(0.0);
   kernel(c.device())(arg_of(a), arg_of(b), arg_of(c), nullptr, alpha, 0.0);
+}
+
+/// t[a:b] along dim d.
+Tensor part(const Tensor& t, int64_t d, int64_t a, int64_t b) { return t.slice(d, a, b); }
+
+/// Heads per chunk: the op runs GEMM, row pass and GEMM on one chunk of the batch before the
+/// next, so that on a CPU a chunk's (L, S) weights are still in cache for the second GEMM and the
+/// row pass (about kChunkBytes of them; the whole batch elsewhere).
+constexpr int64_t kChunkBytes = 512 << 10;
+int64_t chunk_of(const Device& d, int64_t B, int64_t L, int64_t S, DType t) {
+  if (!d.is_cpu()) return std::max<int64_t>(B, 1);
+  const int64_t per_head = std::max<int64_t>(1, L * S * static_cast<int64_t>(dtype_size(t)));
+  return std::clamp<int64_t>(kChunkBytes / per_head, 1, std::max<int64_t>(B, 1));
+}
+
+/// What the backward needs of one call's forward.
+struct Saved {
+  Tensor q3, k3, v3, p, pd;  // (B, L, E), (B, S, E), (B, S, Ev), (B, L, S) weights and dropped weights
+  bool causal;
+  double scale;
+  uint64_t seed, threshold;
+  double keep;
+};
+
+/// The blocks [begin, end) of n query rows (or keys) the GEMMs are split into: one block, or
+/// with a causal mask blocks of kCausalBlock, since query rows [r0, r1) attend only keys
+/// [0, min(r1, S)) and keys [c0, c1) only rows [c0, L): the blocks' GEMMs skip most of the
+/// zeros above the diagonal.
+constexpr int64_t kCausalBlock = 64;
+std::vector<std::array<int64_t, 2>> blocks(int64_t n, bool causal) {
+  const int64_t step = causal ? kCausalBlock : std::max<int64_t>(n, 1);
+  std::vector<std::array<int64_t, 2>> v;
+  for (int64_t b = 0; b < n; b += step) v.push_back({b, std::min(n, b + step)});
+  return v;
+}
+
+/// The keys query rows before r1 attend, and the first query row that attends key c0.
+int64_t keys_before(const Saved& s, int64_t r1) { return s.causal ? std::min(r1, s.k3.size(1)) : s.k3.size(1); }
+int64_t first_query(const Saved& s, int64_t c0) { return s.causal ? std::min(c0, s.q3.size(1)) : 0; }
+
+/// t[:, a:b] and t[:, a:b, c:d] of a (B, *, *) tensor.
+Tensor rows(const Tensor& t, int64_t a, int64_t b) { return t.slice(1, a, b); }
+Tensor tile(const Tensor& t, int64_t a, int64_t b, int64_t c, int64_t d) { return t.slice(1, a, b).slice(2, c, d); }
+
+/// The forward of heads [b0, b1): S = scale q k^T, row pass into P (and Pd), O = Pd v.
+void forward_chunk(const Saved& s, const Tensor& o, int64_t b0, int64_t b1,
+                   const ops::KernelCall<kernels::AttentionSoftmaxKernel>& fwd) {
+  const Tensor p = part(s.p, 0, b0, b1), pd = part(s.pd, 0, b0, b1), q = part(s.q3, 0, b0, b1),
+               k = part(s.k3, 0, b0, b1), v = part(s.v3, 0, b0, b1), oc = part(o, 0, b0, b1);
+  const int64_t L = p.size(1);
+  if (p.numel() > 0) {
+    for (auto [r0, r1] : blocks(L, s.causal)) {
+      const int64_t n = keys_before(s, r1);
+      mm(rows(q, r0, r1), rows(k, 0, n).transpose(1, 2), tile(p, r0, r1, 0, n), s.scale);
+    }
+    TensorArg pd_arg = arg_of(pd);
+    const bool dropped = !s.pd.is_same(s.p);
+    fwd(arg_of(p), arg_of(p), dropped ? &pd_arg : nullptr, s.causal, s.seed,
+        static_cast<uint64_t>(b0 * p.size(1) * p.size(2)), s.threshold, s.keep);
+  }
+  for (auto [r0, r1] : blocks(L, s.causal)) {
+    const int64_t n = keys_before(s, r1);
+    mm(tile(pd, r0, r1, 0, n), rows(v, 0, n), rows(oc, r0, r1));
+  }
+}
+
+/// The backward of heads [b0, b1) for the gradients asked for (defined outputs).
+void backward_chunk(const Saved& s, const Tensor& go, const Tensor& dq, const Tensor& dk, const Tensor& dv, int64_t b0,
+                    int64_t b1, const ops::KernelCall<kernels::AttentionSoftmaxBackwardKernel>& bwd) {
+  const Tensor p = part(s.p, 0, b0, b1), pd = part(s.pd, 0, b0, b1), g = part(go, 0, b0, b1),
+               q = part(s.q3, 0, b0, b1), k = part(s.k3, 0, b0, b1), v = part(s.v3, 0, b0, b1);
+  const int64_t L = p.size(1), S = p.size(2);
+  if (dv.defined()) {  // dV = Pd^T dO
+    const Tensor dvc = part(dv, 0, b0, b1);
+    for (auto [c0, c1] : blocks(S, s.causal)) {
+      const int64_t r0 = first_query(s, c0);
+      mm(tile(pd, r0, L, c0, c1).transpose(1, 2), rows(g, r0, L), rows(dvc, c0, c1));
+    }
+  }
+  if (!dq.defined() && !dk.defined()) return;
+  Tensor ds = make_empty(p.shape(), p.dtype(), p.device());  // dPd = dO v^T, then dS in place
+  for (auto [r0, r1] : blocks(L, s.causal)) {
+    const int64_t n = keys_before(s, r1);
+    mm(rows(g, r0, r1), rows(v, 0, n).transpose(1, 2), tile(ds, r0, r1, 0, n));
+  }
+  const bool dropped = !s.pd.is_same(s.p);
+  if (ds.numel() > 0)
+    bwd(arg_of(ds), arg_of(p), arg_of(ds), s.causal, s.scale, s.seed, static_cast<uint64_t>(b0 * L * S),
+        dropped ? s.threshold : 0, dropped ? s.keep : 1.0);
+  if (dq.defined()) {  // dQ = dS k
+    const Tensor dqc = part(dq, 0, b0, b1);
+    for (auto [r0, r1] : blocks(L, s.causal)) {
+      const int64_t n = keys_before(s, r1);
+      mm(tile(ds, r0, r1, 0, n), rows(k, 0, n), rows(dqc, r0, r1));
+    }
+  }
+  if (dk.defined()) {  // dK = dS^T q
+    const Tensor dkc = part(dk, 0, b0, b1);
+    for (auto [c0, c1] : blocks(S, s.causal)) {
+      const int64_t r0 = first_query(s, c0);
+      mm(tile(ds, r0, L, c0, c1).transpose(1, 2), rows(q, r0, L), rows(dkc, c0, c1));
+    }
+  }
 }
 
 Shape lead_of(const Tensor& t) { return Shape(t.shape().begin(), t.shape().end() - 2); }
@@ -80,7 +192,8 @@ namespace ops {
 
 Tensor sdpa_composed(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, double dropout_p, double scale) {
   Tensor s = mul(matmul(q, k.transpose(-1, -2)), scale);  // (*, L, S)
-  if (causal) s = masked_fill(s, causal_mask(q.size(-2), k.size(-2), q.device()), -std::numeric_limits<double>::infinity());
+  const double neg_inf = -std::numeric_limits<double>::infinity();
+  if (causal) s = masked_fill(s, causal_mask(q.size(-2), k.size(-2), q.device()), neg_inf);
   Tensor p = softmax(s, -1);
   if (dropout_p > 0.0) p = dropout(p, dropout_p, true);
   return matmul(p, v);
@@ -110,72 +223,32 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   const uint64_t threshold = static_cast<uint64_t>(std::ceil(dropout_p * 4294967296.0));  // keep iff u32 >= it
   const double keep = 1.0 / (1.0 - dropout_p);
 
-  Tensor q3, k3, v3, p, pd, out;
+  Saved sv{Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), causal, sc, seed, threshold, keep};
+  const int64_t chunk = chunk_of(q.device(), B, L, S, q.dtype());
+  Tensor out;
   {
     NoGradGuard ng;
-    q3 = gemm_operand(q.reshape({B, L, E}));
-    k3 = gemm_operand(k.reshape({B, S, E}));
-    v3 = gemm_operand(v.reshape({B, S, Ev}));
-    p = make_empty({B, L, S}, q.dtype(), q.device());
+    sv.q3 = gemm_operand(q.reshape({B, L, E}));
+    sv.k3 = gemm_operand(k.reshape({B, S, E}));
+    sv.v3 = gemm_operand(v.reshape({B, S, Ev}));
+    sv.p = make_empty({B, L, S}, q.dtype(), q.device());
+    sv.pd = dropout_p > 0.0 ? make_empty({B, L, S}, q.dtype(), q.device()) : sv.p;
     Tensor o = make_empty({B, L, Ev}, q.dtype(), q.device());
-    if (p.numel() > 0) {
-      mm(q3, k3.transpose(1, 2), p, sc);  // scaled scores, then P in place
-      TensorArg pd_arg;
-      if (dropout_p > 0.0) {
-        pd = make_empty({B, L, S}, q.dtype(), q.device());
-        pd_arg = arg_of(pd);
-      }
-      fwd(arg_of(p), arg_of(p), dropout_p > 0.0 ? &pd_arg : nullptr, causal, seed, threshold, keep);
-    }
-    if (!pd.defined()) pd = p;
-    if (o.numel() > 0) {
-      if (p.numel() > 0) mm(pd, v3, o);
-      else o.fill_(0.0);  // S == 0: nothing to attend
-    }
+    for (int64_t b0 = 0; b0 < B; b0 += chunk) forward_chunk(sv, o, b0, std::min(B, b0 + chunk), fwd);
     out = o.reshape(out_shape);
   }
   if (!autograd::should_record({q, k, v})) return out;
-  autograd::record(kOp, {q, k, v}, {out},
-                   [q, k, v, q3, k3, v3, p, pd, bwd, B, L, S, E, Ev, causal, sc, seed, threshold, keep,
-                    dropped = dropout_p > 0.0](const GradList& g) {
-                     if (!g[0].defined()) return GradList{Tensor(), Tensor(), Tensor()};
-                     Tensor go = gemm_operand(g[0].to(q.dtype()).reshape({B, L, Ev}));
-                     Tensor dq, dk, dv;
-                     if (v.requires_grad()) {
-                       dv = make_empty({B, S, Ev}, q.dtype(), q.device());
-                       if (dv.numel() > 0) {
-                         if (L > 0) mm(pd.transpose(1, 2), go, dv);
-                         else dv.fill_(0.0);
-                       }
-                       dv = dv.reshape(v.shape());
-                     }
-                     if (q.requires_grad() || k.requires_grad()) {
-                       Tensor ds = make_empty({B, L, S}, q.dtype(), q.device());
-                       if (ds.numel() > 0) {
-                         if (Ev > 0) mm(go, v3.transpose(1, 2), ds);
-                         else ds.fill_(0.0);
-                         bwd(arg_of(ds), arg_of(p), arg_of(ds), causal, sc, seed, dropped ? threshold : 0,
-                             dropped ? keep : 1.0);
-                       }
-                       if (q.requires_grad()) {
-                         dq = make_empty({B, L, E}, q.dtype(), q.device());
-                         if (dq.numel() > 0) {
-                           if (S > 0) mm(ds, k3, dq);
-                           else dq.fill_(0.0);
-                         }
-                         dq = dq.reshape(q.shape());
-                       }
-                       if (k.requires_grad()) {
-                         dk = make_empty({B, S, E}, q.dtype(), q.device());
-                         if (dk.numel() > 0) {
-                           if (L > 0) mm(ds.transpose(1, 2), q3, dk);
-                           else dk.fill_(0.0);
-                         }
-                         dk = dk.reshape(k.shape());
-                       }
-                     }
-                     return GradList{dq, dk, dv};
-                   });
+  autograd::record(kOp, {q, k, v}, {out}, [q, k, v, sv, bwd, B, L, Ev, chunk](const GradList& g) {
+    if (!g[0].defined()) return GradList{Tensor(), Tensor(), Tensor()};
+    Tensor go = gemm_operand(g[0].to(q.dtype()).reshape({B, L, Ev}));
+    auto grad_for = [&](const Tensor& x, const Tensor& x3) {
+      return x.requires_grad() ? make_empty(x3.shape(), x3.dtype(), x3.device()) : Tensor();
+    };
+    Tensor dq = grad_for(q, sv.q3), dk = grad_for(k, sv.k3), dv = grad_for(v, sv.v3);
+    for (int64_t b0 = 0; b0 < B; b0 += chunk) backward_chunk(sv, go, dq, dk, dv, b0, std::min(B, b0 + chunk), bwd);
+    auto shaped = [](const Tensor& d, const Tensor& x) { return d.defined() ? d.reshape(x.shape()) : d; };
+    return GradList{shaped(dq, q), shaped(dk, k), shaped(dv, v)};
+  });
   return out;
 }
 

@@ -2,6 +2,7 @@
 // explicit scale, L != S), agreement with the composed form (matmul, masked_fill, softmax,
 // dropout) including the dropout mask in forward and backward, a causal mask that matches
 // tril(ones(L, S)) from the indices, float32/bf16 paths, size-0 dims and error messages.
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -120,6 +121,25 @@ TEST(Attention, FusedMatchesComposedWithDropout) {
   }
 }
 
+TEST(Attention, LongCausalRowsMatchComposedGradients) {
+  // 150 x 150 float64 weights make several chunks of heads on the CPU (the dropout stream continues).
+  for (auto [L, S] : std::vector<std::array<int64_t, 2>>{{70, 100}, {100, 45}, {64, 64}, {33, 33}, {40, 7}, {150, 150}}) {
+    for (double p : {0.0, 0.2}) {
+      std::vector<Tensor> res[2];
+      for (int composed = 0; composed < 2; ++composed) {
+        Tensor q = uniform({6, L, 5}, -1, 1, 44), k = uniform({6, S, 5}, -1, 1, 45), v = uniform({6, S, 3}, -1, 1, 46);
+        for (Tensor* x : {&q, &k, &v}) x->set_requires_grad(true);
+        manual_seed(78);
+        Tensor o = composed ? ops::sdpa_composed(q, k, v, true, p, 0.4) : scaled_dot_product_attention(q, k, v, true, p, 0.4);
+        sum(mul(o, uniform({6, L, 3}, -1, 1, 47))).backward();
+        res[composed] = {o, q.grad(), k.grad(), v.grad()};
+      }
+      for (size_t i = 0; i < 4; ++i)
+        EXPECT_ALLCLOSE(res[0][i], res[1][i], 1e-12, 1e-12) << "L=" << L << " S=" << S << " p=" << p << " " << i;
+    }
+  }
+}
+
 TEST(Attention, DropoutKeepsAboutOneMinusPAndScales) {
   // v = identity rows: the output is the dropped weights themselves.
   const int64_t L = 64, S = 64;
@@ -158,6 +178,27 @@ TEST(Attention, AutocastRunsInBFloat16) {
   EXPECT_ALLCLOSE(scaled_dot_product_attention(q.detach().to(kBFloat16), k.to(kBFloat16), v.to(kBFloat16), false)
                       .to(kFloat32),
                   scaled_dot_product_attention(q.detach(), k, v, false), 3e-2, 3e-2);
+}
+
+TEST(Attention, SixteenBitRowsMatchFloat32) {
+  // bfloat16 and float16 rows run the float32 vector code on widened copies (one rounding per
+  // weight); compare with float32 on the same rounded values, long causal rows included.
+  for (DType t : {kBFloat16, kFloat16}) {
+    for (int64_t S : {13, 131}) {
+      std::vector<Tensor> res[2];
+      for (int wide = 0; wide < 2; ++wide) {
+        Tensor q = uniform({2, 40, 8}, -1, 1, 53).to(t), k = uniform({2, S, 8}, -1, 1, 54).to(t),
+               v = uniform({2, S, 4}, -1, 1, 55).to(t);
+        if (wide) q = q.to(kFloat32), k = k.to(kFloat32), v = v.to(kFloat32);
+        for (Tensor* x : {&q, &k, &v}) x->set_requires_grad(true);
+        Tensor o = scaled_dot_product_attention(q, k, v, true);
+        sum(mul(o, uniform({2, 40, 4}, -1, 1, 56).to(o.dtype()))).backward();
+        res[wide] = {o.to(kFloat32), q.grad().to(kFloat32), k.grad().to(kFloat32), v.grad().to(kFloat32)};
+      }
+      const double tol = t == kBFloat16 ? 3e-2 : 4e-3;
+      for (size_t i = 0; i < 4; ++i) EXPECT_ALLCLOSE(res[0][i], res[1][i], tol, tol) << dtype_name(t) << " S=" << S << " " << i;
+    }
+  }
 }
 
 TEST(Attention, EmptyDims) {

@@ -139,6 +139,14 @@ Workload make_workload(const std::string& name, Device device, const std::string
       NoGradGuard ng;
       for (int64_t i = 0; i < inner; ++i) Tensor c = add(a, b);
     };
+  } else if (name == "attention") {  // causal self-attention of a small GPT: forward + backward
+    Shape s{32, 4, 128, 32};           // (batch, heads, tokens, head_dim)
+    DType t = precision == "bf16" ? kBFloat16 : kFloat32;
+    Tensor q = randn(s).to(t).to(device), k = randn(s).to(t).to(device), v = randn(s).to(t).to(device);
+    for (Tensor* x : {&q, &k, &v}) x->set_requires_grad(true);
+    Tensor g = randn(s).to(t).to(device);
+    w = Workload{name, "ms_per_batch", 1, 1, {}, {}};
+    w.run = [q, k, v, g] { scaled_dot_product_attention(q, k, v, true).backward(g); };
   } else {
     std::string known;
     for (const char* k : kWorkloads) known += (known.empty() ? "" : ", ") + std::string(k);

@@ -22,7 +22,7 @@ struct Workload {
 
 inline constexpr const char* kWorkloads[] = {"mlp",      "lenet",     "resnet20",       "resnet50",
                                              "charlstm", "gpt",       "mlp-infer",      "resnet50-infer",
-                                             "gpt-generate", "gemm", "tiny-op"};
+                                             "gpt-generate", "gemm", "tiny-op", "attention"};
 
 /// Builds workload `name` on device in precision ("fp32" or "bf16": autocast for the model
 /// workloads, bf16 operands for gemm). Throws ember::Error for an unknown name or a precision

@@ -74,11 +74,12 @@ Command add_bench_command(CLI::App& app) {
   std::vector<std::string> known(std::begin(kWorkloads), std::end(kWorkloads));
   known.push_back("all");
   cmd->add_option("--workload", a->workloads,
-                  "mlp, lenet (training step, batch 128), mlp-infer (batch 1), gemm (2048^3), tiny-op (8-element add); "
+                  "mlp, lenet (training step, batch 128), mlp-infer (batch 1), gemm (2048^3), tiny-op (8-element add), "
+                  "attention (causal SDPA forward+backward, 32x4x128x32); "
                   "repeatable; default all")
       ->check(CLI::IsMember(known));
   cmd->add_option("--precision", a->precision,
-                  "fp32 or bf16 (mlp, lenet, mlp-infer: autocast with float32 weights; gemm: bf16 operands; "
+                  "fp32 or bf16 (mlp, lenet, mlp-infer: autocast with float32 weights; gemm, attention: bf16 operands; "
                   "tiny-op: fp32 only)")
       ->check(CLI::IsMember({"fp32", "bf16"}))->capture_default_str();
   cmd->add_option("--device", a->device, "Device: cpu, opencl:N, cuda:N (see 'ember device')")

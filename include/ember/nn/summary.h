@@ -20,7 +20,8 @@
 //                     2 * rows*G*H with biases, plus per hidden unit and step 9 (LSTM: 5
 //                     activations, 4 products and sums) or 10 (GRU: 3 activations, 7 others)
 // Only module calls are counted: ops a forward runs itself (ResNet's
-// residual add) are not seen. A row with children's calls inside it (a container) shows the sum
+// residual add; MultiheadAttention's in-projection and attention, whose out_proj call is
+// counted) are not seen. A row with children's calls inside it (a container) shows the sum
 // of those calls' FLOPs; the total is the sum over innermost calls, so nothing counts twice.
 #pragma once
 #include <cstdint>

@@ -16,8 +16,9 @@ namespace ember {
 /// the op and the shapes. Dropout draws one seed from the default generator (manual_seed fixes the
 /// mask); element i of the row-major (*, L, S) weights is kept as dropout() keeps element i. Under
 /// autocast the op runs in the low dtype (as matmul; the softmax itself computes in float32).
-/// On a backend without the fused row kernels (core/kernels/attention.h: CUDA today) it composes
-/// matmul, masked_fill with an (L, S) causal mask, softmax and dropout, with the same result.
+/// Where the device lacks the fused row kernels (core/kernels/attention.h) for the dtype (CPU,
+/// OpenCL and CUDA have them; OpenCL without fp64 lacks float64) it composes matmul, masked_fill
+/// with an (L, S) causal mask, softmax and dropout, with the same result.
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal = false,
                                     double dropout_p = 0.0, double scale = 0.0);
 

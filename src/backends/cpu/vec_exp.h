@@ -65,12 +65,27 @@ inline F8 exp8(F8 x) {
   return select(tiny, splat(0.0f), select(x == x, y, x));
 }
 
-/// max of row[0, n) (n >= 1); NaNs are ignored as std::max ignores a NaN second operand.
-inline float row_max(const float* row, int64_t n) {
+/// Lanes j + 0..7 that are below n.
+inline I8 lanes_below(int64_t j, int64_t n) {
+  const int32_t r = static_cast<int32_t>(n - j < kF8 ? n - j : kF8);
+  return I8{0, 1, 2, 3, 4, 5, 6, 7} < I8{r, r, r, r, r, r, r, r};
+}
+
+/// The 8 floats of row at j with the lanes at or past n set to pad. Reads the whole block when
+/// it lies within the row's `len` readable floats (lanes past n may hold anything, NaN
+/// included), else only the first n - j.
+inline F8 load_masked(const float* row, int64_t j, int64_t n, int64_t len, float pad) {
+  if (j + kF8 <= len) return select(lanes_below(j, n), load8(row + j), splat(pad));
+  return load_partial(row + j, n - j, pad);
+}
+
+/// max of row[0, n) (n >= 1, len >= n floats readable); NaNs are ignored as std::max ignores a
+/// NaN second operand.
+inline float row_max(const float* row, int64_t n, int64_t len) {
   F8 m = splat(-std::numeric_limits<float>::infinity());
   int64_t j = 0;
   for (; j + kF8 <= n; j += kF8) m = vmax(m, load8(row + j));
-  if (j < n) m = vmax(m, load_partial(row + j, n - j, -std::numeric_limits<float>::infinity()));
+  if (j < n) m = vmax(m, load_masked(row, j, n, len, -std::numeric_limits<float>::infinity()));
   return hmax(m);
 }
 

@@ -218,6 +218,7 @@ void register_cuda() {
       register_pool_kernels(t);
       register_norm_kernels(t);
       register_softmax_kernels(t);
+      register_attention_kernels(t);
       register_index_kernels(t);
       register_optim_kernels(t);
       register_rnn_kernels(t);

@@ -24,6 +24,7 @@ void register_conv_kernels(KernelTable& t);
 void register_pool_kernels(KernelTable& t);
 void register_norm_kernels(KernelTable& t);
 void register_softmax_kernels(KernelTable& t);
+void register_attention_kernels(KernelTable& t);
 void register_index_kernels(KernelTable& t);
 void register_optim_kernels(KernelTable& t);
 void register_rnn_kernels(KernelTable& t);

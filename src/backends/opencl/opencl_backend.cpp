@@ -99,6 +99,7 @@ void register_opencl() {
       register_pool_kernels(t, computes);
       register_norm_kernels(t, computes);
       register_softmax_kernels(t, computes);
+      register_attention_kernels(t, computes);
       register_index_kernels(t, computes);
       register_optim_kernels(t, computes);
       register_rnn_kernels(t, computes);

@@ -21,6 +21,7 @@ void register_conv_kernels(KernelTable& t, DTypeMask computes);
 void register_pool_kernels(KernelTable& t, DTypeMask computes);
 void register_norm_kernels(KernelTable& t, DTypeMask computes);
 void register_softmax_kernels(KernelTable& t, DTypeMask computes);
+void register_attention_kernels(KernelTable& t, DTypeMask computes);
 void register_index_kernels(KernelTable& t, DTypeMask computes);
 void register_optim_kernels(KernelTable& t, DTypeMask computes);
 void register_rnn_kernels(KernelTable& t, DTypeMask computes);

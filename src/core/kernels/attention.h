@@ -18,20 +18,21 @@ namespace ember::kernels {
 /// p = softmax(s + mask) along the last dim, where with causal the mask keeps keys j <= i of
 /// query row i (PyTorch's top-left tril(ones(L, S))) and zeroes the others. p may be s itself.
 /// pd, when non-null ((B, L, S) contiguous), receives p with dropout: pd[i] = p[i] *
-/// (dropout_uniform(seed, i) >= threshold ? keep : 0), i the row-major index, keep rounded to the
-/// dtype first, exactly as the dropout kernel (fused.h) applied to p. One floating dtype for
+/// (dropout_uniform(seed, first + i) >= threshold ? keep : 0), i the row-major index in this call
+/// (first: the index of its first element in the whole batch, when the op calls per chunk), keep
+/// rounded to the dtype first, exactly as the dropout kernel (fused.h) applied to p. One floating dtype for
 /// all (16-bit floats compute in float); row maxima subtracted for stability.
 using AttentionSoftmaxKernel = void(const TensorArg& s, const TensorArg& p, const TensorArg* pd, bool causal,
-                                    uint64_t seed, uint64_t threshold, double keep);
+                                    uint64_t seed, uint64_t first, uint64_t threshold, double keep);
 inline constinit const KernelKey<AttentionSoftmaxKernel> kAttentionSoftmax{"attention_softmax"};
 
 /// Row pass of the backward. dpd: (B, L, S) contiguous gradient of the dropped weights pd;
 /// p: the forward's p. Writes ds = scale * p * (g - sum_row(g * p)) with g = dpd * mask, mask
-/// the forward's dropout mask redrawn from (seed, threshold, keep) (no dropout: threshold 0 and
-/// keep 1), and zero above the causal diagonal. ds ((B, L, S) contiguous) may be dpd itself.
+/// the forward's dropout mask redrawn from (seed, first, threshold, keep) (no dropout: threshold 0
+/// and keep 1), and zero above the causal diagonal. ds ((B, L, S) contiguous) may be dpd itself.
 using AttentionSoftmaxBackwardKernel = void(const TensorArg& dpd, const TensorArg& p, const TensorArg& ds,
-                                            bool causal, double scale, uint64_t seed, uint64_t threshold,
-                                            double keep);
+                                            bool causal, double scale, uint64_t seed, uint64_t first,
+                                            uint64_t threshold, double keep);
 inline constinit const KernelKey<AttentionSoftmaxBackwardKernel> kAttentionSoftmaxBackward{
     "attention_softmax_backward"};
 

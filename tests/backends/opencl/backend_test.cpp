@@ -11,6 +11,7 @@
 #include "backends/opencl/buffers.h"
 #include "core/backend.h"
 #include "core/fallback.h"
+#include "core/kernels/attention.h"
 #include "core/kernels/copy.h"
 #include "core/kernels/elementwise.h"
 #include "core/kernels/fused.h"
@@ -135,6 +136,10 @@ TEST(OpenCLBackend, SupportsFollowsTheDevicesDtypes) {
   EXPECT_TRUE(b.supports(kernels::kMatmul, kFloat32, kBFloat16, kFloat16));
   EXPECT_TRUE(b.supports(kernels::kBinary, kInt64, kBool));  // integer division is declined per call
   EXPECT_TRUE(b.supports(kernels::kFill, kFloat64));
+  // The optional attention row kernels are there (scaled_dot_product_attention runs them, not
+  // its composed form).
+  EXPECT_TRUE(b.supports(kernels::kAttentionSoftmax, kFloat32, kBFloat16));
+  EXPECT_TRUE(b.supports(kernels::kAttentionSoftmaxBackward, kFloat32, kBFloat16));
 }
 
 TEST(OpenCLBackend, Float64WithoutFp64RunsOnTheCpuWithOneWarning) {

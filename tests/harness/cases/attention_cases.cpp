@@ -45,6 +45,14 @@ std::vector<BackendCase> attention_cases() {
   v.push_back({"attention_wide_rows", [](const Device& d) {
                  return sdpa_case(d, {2}, 40, 300, 16, 8, true, 0.1, 0.0, 360);
                }});
+  // The OpenCL work-group kernels, which CPU devices such as PoCL would otherwise not run.
+  v.push_back({"attention_group_kernels", [](const Device& d) {
+                 ScopedEnv env("EMBER_OPENCL_ROWS", "groups");
+                 std::vector<Tensor> a = sdpa_case(d, {2}, 10, 300, 8, 4, true, 0.2, 0.0, 390);
+                 std::vector<Tensor> b = sdpa_case(d, {3}, 5, 7, 4, 3, false, 0.0, 0.0, 395);
+                 a.insert(a.end(), b.begin(), b.end());
+                 return a;
+               }});
   v.push_back({"attention_float64", [](const Device& d) {
                  return sdpa_case(d, {2, 2}, 6, 7, 3, 4, true, 0.2, 0.0, 370, DType::Float64);
                }, 1e-12, 1e-12});
