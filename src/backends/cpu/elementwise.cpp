@@ -1,4 +1,5 @@
-// CPU reference kernels for elementwise unary/binary ops and where(), threaded with OpenMP.
+// CPU reference kernels for elementwise unary/binary ops and where(), threaded with OpenMP
+// (float32 GELU and its gradient take the vectorised fast path of gelu_fast.h).
 // 16-bit floats compute in float. Contiguous operands take a flat loop the compiler vectorises.
 // The per-element maths is core/kernel_math.h's (shared with CUDA; its formulas with OpenCL) and
 // which op is defined for which dtype is core/kernels/elementwise.h's.
@@ -7,6 +8,8 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dispatch.h"
+#include "backends/cpu/fast_path.h"
+#include "backends/cpu/gelu_fast.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/strided.h"
 #include "core/kernel_math.h"
@@ -89,7 +92,9 @@ void unary_typed(UnaryOp op, const TensorArg& in, const TensorArg& out, double p
       case UnaryOp::Tanh: return map1<T, T>(in, out, [](A v) { return std::tanh(v); });
       case UnaryOp::Reciprocal: return map1<T, T>(in, out, [](A v) { return A(1) / v; });
       case UnaryOp::Sigmoid: return map1<T, T>(in, out, [](A v) { return math::sigmoid(v); });
-      case UnaryOp::Gelu: return map1<T, T>(in, out, [](A v) { return math::gelu(v); });
+      case UnaryOp::Gelu:
+        if (fast_paths_enabled() && gelu_fast(in, out, flat_walk({&in, &out}))) return;
+        return map1<T, T>(in, out, [](A v) { return math::gelu(v); });
       case UnaryOp::LeakyRelu: return map1<T, T>(in, out, [p0](A v) { return math::leaky_relu(v, p0); });
       case UnaryOp::PowScalar: return map1<T, T>(in, out, [p0](A v) { return static_cast<A>(std::pow(v, static_cast<A>(p0))); });
       default: break;
@@ -133,7 +138,9 @@ void binary_typed(BinaryOp op, const TensorArg& a, const TensorArg& b, const Ten
     switch (op) {
       case BinaryOp::Pow: return map2<T, T>(a, b, out, [](A x, A y) { return std::pow(x, y); });
       case BinaryOp::ReluBackward: return map2<T, T>(a, b, out, [](A g, A y) { return y > A(0) ? g : A(0); });
-      case BinaryOp::GeluBackward: return map2<T, T>(a, b, out, [](A g, A x) { return math::gelu_backward(g, x); });
+      case BinaryOp::GeluBackward:
+        if (fast_paths_enabled() && gelu_backward_fast(a, b, out, flat_walk({&a, &b, &out}))) return;
+        return map2<T, T>(a, b, out, [](A g, A x) { return math::gelu_backward(g, x); });
       default: break;
     }
   } else if (op == BinaryOp::Pow && !std::is_same_v<T, bool>) {

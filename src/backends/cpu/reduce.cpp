@@ -1,9 +1,11 @@
-// CPU reference reduction kernel: one output per kept position, threaded over outputs.
+// CPU reduction kernel: one output per kept position, threaded over outputs (the reference
+// loops), with a fast path for summing leading rows (a bias gradient: (rows, K) -> (K)).
 #include <cmath>
 #include <limits>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dispatch.h"
+#include "backends/cpu/fast_path.h"
 #include "backends/cpu/parallel.h"
 #include "backends/cpu/strided.h"
 #include "core/kernels/reduce.h"
@@ -11,6 +13,48 @@
 namespace ember::cpu {
 namespace {
 using kernels::ReduceOp;
+
+/// Sums over leading rows when the kept dims are one contiguous run of K elements and the
+/// reduced dims flatten to R rows R stride apart: out[k] = sum_r x[r * stride + k]. The reference
+/// loop walks each column down the rows (one cache line per element); this walks the rows of a
+/// block of columns with a vector of accumulators, in the same order per column and in double as
+/// the reference does, so the result is the same bit for bit. Returns false when the layout does
+/// not fit.
+template <class T>
+bool sum_rows_fast(const TensorArg& in, int64_t nred, const TensorArg& out) {
+  const int64_t nkeep = in.dim() - nred;
+  if (nkeep < 1 || nred < 1) return false;
+  int64_t K = 1;
+  for (int64_t d = nkeep - 1; d >= 0; --d) {  // kept dims: one contiguous run
+    if (in.sizes[d] == 1) continue;
+    if (in.strides[d] != K) return false;
+    K *= in.sizes[d];
+  }
+  int64_t R = 1, stride = 0;
+  for (int64_t d = in.dim() - 1; d >= nkeep; --d) {  // reduced dims: one run of rows
+    if (in.sizes[d] == 1) continue;
+    if (R > 1 && in.strides[d] != stride * R) return false;
+    if (R == 1) stride = in.strides[d];
+    R *= in.sizes[d];
+  }
+  if (K < 16 || R < 2) return false;
+  const T* x = ptr<const T>(in);
+  T* o = ptr<T>(out);
+  constexpr int64_t kBlock = 64;
+  const int64_t blocks = (K + kBlock - 1) / kBlock;
+  parallel_for(blocks, std::max<int64_t>(1, kGrainSize / (R * kBlock)), [&](int64_t b, int64_t e) {
+    for (int64_t blk = b; blk < e; ++blk) {
+      const int64_t k0 = blk * kBlock, n = std::min(kBlock, K - k0);
+      double acc[kBlock] = {};
+      for (int64_t r = 0; r < R; ++r) {
+        const T* row = x + r * stride + k0;
+        for (int64_t k = 0; k < n; ++k) acc[k] += static_cast<double>(row[k]);
+      }
+      for (int64_t k = 0; k < n; ++k) o[k0 + k] = static_cast<T>(acc[k]);
+    }
+  });
+  return true;
+}
 
 template <class T>
 void reduce_typed(ReduceOp op, const TensorArg& in, int64_t nred, const TensorArg& out, const TensorArg* indices) {
@@ -88,6 +132,10 @@ void reduce_typed(ReduceOp op, const TensorArg& in, int64_t nred, const TensorAr
 }
 
 void reduce_kernel(ReduceOp op, const TensorArg& in, int64_t n_reduced, const TensorArg& out, const TensorArg* indices) {
+  if (op == ReduceOp::Sum && fast_paths_enabled() && out.dtype == in.dtype) {
+    if (in.dtype == DType::Float32 && sum_rows_fast<float>(in, n_reduced, out)) return;
+    if (in.dtype == DType::Float64 && sum_rows_fast<double>(in, n_reduced, out)) return;
+  }
   EMBER_DISPATCH_ALL(in.dtype, "reduce", { reduce_typed<scalar_t>(op, in, n_reduced, out, indices); });
 }
 
