@@ -1,6 +1,7 @@
 // Fused kernels: several ops in one pass over memory, for patterns common enough to pay for it
 // (the batch-norm block, and dropout with its mask drawn inside the pass). The attention row
-// kernels (core/kernels/attention.h) are optional in the same way.
+// kernels (core/kernels/attention.h) and the recurrent gate kernels (core/kernels/rnn.h) are
+// optional in the same way.
 // Unlike every other kernel, a backend may leave these out: the op then composes the same
 // result from the unfused kernels (no CPU fallback). is_optional_kernel() lists them.
 #pragma once
