@@ -21,7 +21,7 @@ Command add_train_command(CLI::App& app) {
   cmd->add_option("--data-file", c->data_file, "--dataset text: the text file (the last 10% is held out for validation)");
   cmd->add_option("--context", c->context, "--dataset text: tokens per training window (gpt: also its positions; 128)")
       ->check(whole_in(1, 1 << 20));
-  cmd->add_option("--steps-per-epoch", c->steps_per_epoch, "--dataset text: random-window steps per epoch (400)")
+  cmd->add_option("--steps-per-epoch", c->steps_per_epoch, "--dataset text: random-window steps per epoch (600)")
       ->check(whole_in(1, int64_t{1} << 40));
   cmd->add_option("--layers", c->layers, "Language models: layers (gpt 4 blocks, charlstm 2 LSTM layers)")
       ->check(whole_in(1, 1024));
@@ -72,7 +72,7 @@ Command add_train_command(CLI::App& app) {
       ->check(whole_in(0, INT64_MAX))->capture_default_str();
   cmd->footer("Defaults are the model's recipe: mlp and lenet as shown; the ResNets train 30 epochs of 128 with sgd, "
               "onecycle lr 0.1, --crop-padding 2 --flip and --shift 0; charlstm and gpt train on --dataset text for "
-              "10 epochs of 400 steps of 32 windows with adamw, onecycle lr 3e-3, weight decay 0.1, no label "
+              "10 epochs of 600 steps of 32 windows with adamw, onecycle lr 3e-3, weight decay 0.1, no label "
               "smoothing (docs/models.md). A flag given overrides it.");
   return {cmd, [c, cmd] {
             std::vector<std::string> given;

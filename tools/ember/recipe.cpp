@@ -41,7 +41,7 @@ void TrainConfig::apply_model_recipe(const std::vector<std::string>& given) {
     // (onecycle), no label smoothing (the loss is the model's nats per character).
     if (unset("--batch-size")) batch_size = 32;
     if (unset("--epochs")) epochs = 10;
-    if (unset("--steps-per-epoch")) steps_per_epoch = 400;
+    if (unset("--steps-per-epoch")) steps_per_epoch = 600;
     if (unset("--lr")) lr = 3e-3;
     if (unset("--weight-decay")) weight_decay = 0.1;
     if (unset("--label-smoothing")) label_smoothing = 0;
