@@ -2,10 +2,21 @@
 // OMP_NUM_THREADS is honoured), and how float arithmetic treats denormal numbers.
 #pragma once
 
+#include <string>
+
 namespace ember {
-/// Requires n >= 1.
+/// The most threads ember runs. Far more than any CPU it runs on has cores; past some tens of
+/// thousands, the OpenMP runtime crashes creating them (each needs its own stack mappings).
+inline constexpr int kMaxThreads = 4096;
+
+/// Requires 1 <= n <= kMaxThreads (ember::Error otherwise).
 void set_num_threads(int n);
 int get_num_threads();
+
+/// "" when the environment's OMP_NUM_THREADS is unset or a whole number in [1, kMaxThreads];
+/// otherwise a message naming the value and the limit. OpenMP reads the variable when the first
+/// parallel region starts, so a program checks it before running anything.
+std::string check_omp_num_threads_env();
 
 /// on: CPU float arithmetic flushes denormal results to zero and reads denormal inputs as zero
 /// (x86 FTZ + DAZ) on the calling thread and every thread of ember's pool; off: IEEE behaviour

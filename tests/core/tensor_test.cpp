@@ -149,7 +149,26 @@ TEST(Threading, SetNumThreads) {
   set_num_threads(1);
   EXPECT_EQ(get_num_threads(), 1);
   set_num_threads(before);
-  EXPECT_EMBER_ERROR(set_num_threads(0), "at least 1");
+  EXPECT_EMBER_ERROR(set_num_threads(0), "1 to 4096");
+  EXPECT_EMBER_ERROR(set_num_threads(kMaxThreads + 1), "1 to 4096", "4097");
+  EXPECT_EQ(get_num_threads(), before);
+}
+
+TEST(Threading, OmpNumThreadsFromTheEnvironmentIsBounded) {
+  const char* old = std::getenv("OMP_NUM_THREADS");
+  const std::string saved = old ? old : "";
+  auto with = [](const char* v) {
+    setenv("OMP_NUM_THREADS", v, 1);
+    return check_omp_num_threads_env();
+  };
+  EXPECT_EQ(with("2"), "");
+  EXPECT_EQ(with("4096"), "");
+  EXPECT_EQ(with("4,2"), "");  // OpenMP's nested list: the first entry is the pool
+  for (const char* bad : {"70000", "0", "-3", "abc", "", "99999999999999999999"})
+    EXPECT_NE(with(bad).find("1 to 4096 threads"), std::string::npos) << bad;
+  EXPECT_NE(with("70000").find("'70000'"), std::string::npos);
+  if (old) setenv("OMP_NUM_THREADS", saved.c_str(), 1);
+  else unsetenv("OMP_NUM_THREADS");
 }
 
 TEST(Threading, FlushDenormal) {

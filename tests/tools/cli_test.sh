@@ -23,6 +23,13 @@ echo "$out" | /usr/bin/env python3 -c 'import json,sys; d=json.loads(sys.stdin.r
 # Mixed precision: the device says how it runs bf16/fp16; bf16 bench runs where it is available.
 bf16=$(echo "$out" | /usr/bin/env python3 -c 'import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1])["devices"][0]; assert d["fp16"]; print(d["bf16"].split()[0])') \
   || { echo "FAIL device json lacks bf16/fp16: $out"; fail=1; }
+# A thread count the OpenMP runtime would crash on (70,000: it segfaulted) is refused before any
+# parallel region runs; --threads is bounded the same way.
+OMP_NUM_THREADS=70000 check "OMP_NUM_THREADS=70000 exits 2" 2 "$EMBER" bench --workload tiny-op --repeats 1 --warmup 0
+echo "$out" | grep -q "OMP_NUM_THREADS='70000': ember runs 1 to 4096 threads" || { echo "FAIL OMP_NUM_THREADS message: $out"; fail=1; }
+OMP_NUM_THREADS=abc check "OMP_NUM_THREADS=abc exits 2" 2 "$EMBER" device
+check "--threads 70000 exits 2" 2 "$EMBER" bench --workload tiny-op --threads 70000
+OMP_NUM_THREADS=1 check "OMP_NUM_THREADS=1 runs" 0 "$EMBER" bench --workload tiny-op --repeats 1 --warmup 0
 check "train unknown precision exits 2" 2 "$EMBER" train --data-dir /nonexistent --out /nonexistent --precision fp8
 # bf16 runs on every x86 CPU: oneDNN's kernels on AVX-512, ember's reference loops on AVX2.
 case "$bf16" in native|emulated|reference) ;; *) echo "FAIL device bf16 support '$bf16'"; fail=1;; esac

@@ -84,7 +84,7 @@ Command add_bench_command(CLI::App& app) {
       ->check(CLI::IsMember({"fp32", "bf16"}))->capture_default_str();
   cmd->add_option("--device", a->device, "Device: cpu, opencl:N, cuda:N (see 'ember device')")
       ->check(device_syntax())->capture_default_str();
-  cmd->add_option("--threads", a->threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")->check(whole_in(1, 4096));
+  cmd->add_option("--threads", a->threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")->check(whole_in(1, kMaxThreads));
   cmd->add_option("--repeats", a->repeats, "Timed runs")->check(whole_in(1, 100000))->capture_default_str();
   cmd->add_option("--warmup", a->warmup, "Untimed runs first")->check(whole_in(0, 100000))->capture_default_str();
   cmd->add_flag("--json", a->json, "One JSON line per workload");

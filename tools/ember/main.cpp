@@ -125,6 +125,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // OpenMP sizes its pool from OMP_NUM_THREADS at the first parallel region (set_flush_denormal's):
+  // a huge value would crash the runtime there, so it is refused first.
+  if (const std::string err = ember::check_omp_num_threads_env(); !err.empty()) {
+    std::fprintf(stderr, "ember: error: %s\n", err.c_str());
+    return 2;
+  }
   // Denormal floats only ever slow training down (Adam's moments of parameters with zero
   // gradient decay into that range after a few hundred steps, and each op on one then costs a
   // microcode assist): every command runs with flush-to-zero, as TensorFlow's runtime does.

@@ -5,6 +5,9 @@
 #include <omp.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <string>
 
 #include "ember/error.h"
 
@@ -38,7 +41,7 @@ void apply_everywhere(bool on) {
 }  // namespace
 
 void set_num_threads(int n) {
-  EMBER_CHECK(n >= 1, "set_num_threads: need at least 1 thread, got ", n);
+  EMBER_CHECK(n >= 1 && n <= kMaxThreads, "set_num_threads: need 1 to ", kMaxThreads, " threads, got ", n);
   omp_set_num_threads(n);
 #ifdef EMBER_HAS_MXCSR
   if (g_flush.load()) apply_everywhere(true);  // threads the pool grows by start with the mode too
@@ -46,6 +49,20 @@ void set_num_threads(int n) {
 }
 
 int get_num_threads() { return omp_get_max_threads(); }
+
+std::string check_omp_num_threads_env() {
+  const char* v = std::getenv("OMP_NUM_THREADS");
+  if (!v) return "";
+  // OpenMP's form is a list ("4,2" for nested levels); the first entry is the pool's size.
+  const std::string s(v);
+  const std::string first = s.substr(0, s.find(','));
+  char* end = nullptr;
+  errno = 0;
+  const long long n = std::strtoll(first.c_str(), &end, 10);
+  if (first.empty() || end == first.c_str() || *end != '\0' || errno == ERANGE || n < 1 || n > kMaxThreads)
+    return "OMP_NUM_THREADS='" + s + "': ember runs 1 to " + std::to_string(kMaxThreads) + " threads";
+  return "";
+}
 
 bool set_flush_denormal(bool on) {
 #ifdef EMBER_HAS_MXCSR
