@@ -97,6 +97,19 @@ PY
   || { echo "FAIL charlstm generate"; fail=1; }
 [ "$(wc -c <"$WORK/l.txt")" -eq 52 ] || { echo "FAIL charlstm generated $(wc -c <"$WORK/l.txt") bytes"; fail=1; }
 
+# 5b. A run that diverges (lr 1e30) stops with exit 1 at the first non-finite loss, naming the
+# step, and saves nothing non-finite: no weights, and a checkpoint only from finite steps.
+"$EMBER" train --model gpt --data-file "$WORK/text.txt" --epochs 2 --steps-per-epoch 40 --batch-size 8 --context 32 --layers 2 --heads 2 --width 32 --lr 1e30 --checkpoint-every 1 --out "$WORK/div" >"$WORK/div.out" 2>"$WORK/div.err"; rc=$?
+[ "$rc" -eq 1 ] || { echo "FAIL a diverging run exited $rc"; cat "$WORK/div.err"; fail=1; }
+grep -q "training diverged at epoch 1, step [0-9]*: the loss became nan" "$WORK/div.err" || grep -q "training diverged at epoch 1, step [0-9]*: the \(loss became inf\|weights became non-finite\)" "$WORK/div.err" \
+  || { echo "FAIL divergence message"; cat "$WORK/div.err"; fail=1; }
+[ -e "$WORK/div/model.safetensors" ] && { echo "FAIL a diverged run wrote weights"; fail=1; }
+if [ -e "$WORK/div/checkpoint" ]; then
+  grep -q "hold the last finite state" "$WORK/div.err" || { echo "FAIL the message does not say the checkpoint is kept"; fail=1; }
+  "$EMBER" train --model gpt --data-file "$WORK/text.txt" --epochs 2 --steps-per-epoch 40 --batch-size 8 --context 32 --layers 2 --heads 2 --width 32 --lr 1e30 --checkpoint-every 1 --out "$WORK/div" --resume >"$WORK/div2.err" 2>&1
+  grep -q "resuming from" "$WORK/div2.err" || { echo "FAIL the kept checkpoint does not resume"; cat "$WORK/div2.err"; fail=1; }
+fi
+
 # 6. Bad input: each a non-zero exit (2 for flags that do not go together) and a message naming the problem.
 expect_error() {  # expect_error FRAGMENT ARGS...
   local frag=$1; shift

@@ -147,6 +147,23 @@ RunState restore(const io::Checkpoint& ck, const std::string& path, nn::Module& 
   return s;
 }
 
+/// Whether every parameter of model is finite (checked before anything is saved).
+bool parameters_finite(const nn::Module& model) {
+  NoGradGuard ng;
+  for (const Tensor& p : model.parameters())
+    if (!all(isfinite(p)).item<bool>()) return false;
+  return true;
+}
+
+/// The error that stops a diverged run: where, what went non-finite, and what is kept.
+[[noreturn]] void throw_diverged(const TrainConfig& c, const RunState& s, const std::string& what,
+                                 const std::string& ckpt) {
+  EMBER_FAIL("training diverged at epoch ", s.epoch + 1, ", step ", s.step + 1, ": ", what, " (lr ", c.effective_lr(),
+             "); stopped without saving: ",
+             fs::exists(ckpt) ? ckpt + " and the files beside it hold the last finite state" : std::string("nothing was saved"),
+             ". Try a lower --lr");
+}
+
 /// Evaluates on the task's held-out data with a bar on a terminal (erased when done); returns the seconds taken.
 EvalResult evaluate_with_bar(nn::Module& model, TrainTask& task, Device device, std::FILE* log, double& seconds) {
   Progress bar(log, /*plain_lines=*/false);
@@ -243,13 +260,18 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
         logits = (*model)(x);
         loss = task_loss(logits, y, c.label_smoothing);  // float32 under autocast
       }
+      const double loss_value = loss.item();
+      // A non-finite loss means the run has diverged (fp16 aside, whose loss scaler skips such
+      // steps): stop before the update, leaving the last checkpoint and weights as they were.
+      if (!std::isfinite(loss_value) && precision != kFloat16)
+        throw_diverged(c, s, std::string("the loss became ") + (std::isnan(loss_value) ? "nan" : "inf"), ckpt_path);
       opt->zero_grad();
       scaler.scale(loss).backward();
       scaler.step(*opt);  // plain opt->step() unless fp16 (then: unscale, skip on inf/NaN)
       if (sched) sched->step();
       {
         NoGradGuard ng;
-        s.partial.loss_sum += loss.item() * static_cast<double>(y.numel());
+        s.partial.loss_sum += loss_value * static_cast<double>(y.numel());
         s.partial.correct += task_correct(logits, y);
         s.partial.samples += y.numel();
       }
@@ -264,8 +286,10 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
                   s.partial.loss_sum / std::max<int64_t>(1, s.partial.samples),
                   eta_seconds(steps_here, seconds_here, per_epoch - s.batch),
                   eta_seconds(steps_here, seconds_here, run_steps_left) + eval_seconds * (c.epochs - s.epoch), unit});
-      if (c.checkpoint_every > 0 && s.step % c.checkpoint_every == 0 && s.batch < per_epoch)
+      if (c.checkpoint_every > 0 && s.step % c.checkpoint_every == 0 && s.batch < per_epoch) {
+        if (!parameters_finite(*model)) throw_diverged(c, s, "the weights became non-finite", ckpt_path);
         save(ckpt_path, *model, *opt, sched.get(), scaler, s, c);
+      }
     }
     s.train_seconds += s.partial.seconds - seconds_before;
     // One samples/s for the epoch: the bar's last line, the epoch line and metrics.jsonl.
@@ -305,6 +329,7 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
                    epoch_rate);
     std::fflush(log);
     // Weights, metrics and curves first; then the checkpoint that says this epoch is done.
+    if (!parameters_finite(*model)) throw_diverged(c, s, "the weights became non-finite", ckpt_path);
     io::save_safetensors(c.out + "/model.safetensors", model->state_dict(), task->weights_metadata());
     write_metrics(c.out, s.history);
     write_curves(c.out, s.history, text);
