@@ -110,6 +110,24 @@ if [ -e "$WORK/div/checkpoint" ]; then
   grep -q "resuming from" "$WORK/div2.err" || { echo "FAIL the kept checkpoint does not resume"; cat "$WORK/div2.err"; fail=1; }
 fi
 
+# 5c. Weights holding a NaN are refused by eval and generate (they once gave "loss nan", exit 0).
+python3 - "$WORK/a/model.safetensors" "$WORK/nan.safetensors" <<'PY'
+import json, struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+name = sorted(k for k in h if k != "__metadata__" and h[k]["dtype"] == "F32")[0]
+off = 8 + n + h[name]["data_offsets"][0]
+b[off:off + 4] = struct.pack("<f", float("nan"))
+open(sys.argv[2], "wb").write(b)
+print(name)
+PY
+for cmd in "eval --model gpt --dataset text --data-file $WORK/text.txt" "generate --model gpt --tokens 5"; do
+  # shellcheck disable=SC2086
+  "$EMBER" $cmd --weights "$WORK/nan.safetensors" >"$WORK/nan.out" 2>&1 && { echo "FAIL NaN weights accepted by: $cmd"; fail=1; }
+  grep -q "hold non-finite values" "$WORK/nan.out" || { echo "FAIL NaN weights message ($cmd)"; cat "$WORK/nan.out"; fail=1; }
+done
+
 # 6. Bad input: each a non-zero exit (2 for flags that do not go together) and a message naming the problem.
 expect_error() {  # expect_error FRAGMENT ARGS...
   local frag=$1; shift

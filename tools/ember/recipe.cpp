@@ -178,6 +178,11 @@ void load_weights_into(nn::Module& m, const io::SafetensorsFile& f, const std::s
   } catch (const Error& e) {
     EMBER_FAIL("weights ", weights, " do not fit model '", name, "': ", e.what());
   }
+  // NaN or infinite weights would evaluate to a meaningless accuracy and exit 0.
+  NoGradGuard ng;
+  for (const auto& [key, t] : m.state_dict())
+    if (is_floating(t.dtype()) && t.numel() > 0 && !all(isfinite(t)).item<bool>())
+      EMBER_FAIL("weights ", weights, " hold non-finite values (NaN or infinity) in '", key, "'");
 }
 
 }  // namespace
