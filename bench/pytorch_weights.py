@@ -2,8 +2,8 @@
 
 1. Loads ember's model.safetensors into PyTorch's lenet (same layout, strict) and evaluates it on
    the MNIST test files: the accuracy must equal `ember eval`'s.
-2. Writes PyTorch's freshly initialised lenet as safetensors (the format written by hand, byte for
-   byte as the safetensors library does) for `ember eval --weights` to load.
+2. Writes PyTorch's freshly initialised lenet as safetensors (bench/safetensors_io.py: the format
+   written by hand, byte for byte as the safetensors library does) for `ember eval --weights` to load.
 
 usage: /usr/bin/python3 bench/pytorch_weights.py RUN/model.safetensors DATA_DIR OUT.safetensors
 """
@@ -15,44 +15,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-DT = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64, "F16": torch.float16,
-      "BF16": torch.bfloat16, "I32": torch.int32, "U8": torch.uint8, "BOOL": torch.bool}
-
+from safetensors_io import load_safetensors, save_safetensors
 
 def lenet():
     return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Flatten(), nn.Dropout(0.3), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
-
-
-def load_safetensors(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    buf = raw[8 + n:]
-    out = {}
-    for k, v in header.items():
-        if k == "__metadata__":
-            continue
-        b, e = v["data_offsets"]
-        t = torch.frombuffer(bytearray(buf[b:e]), dtype=DT[v["dtype"]]) if e > b else torch.empty(0, dtype=DT[v["dtype"]])
-        out[k] = t.reshape(v["shape"])
-    return out
-
-
-def save_safetensors(path, tensors):
-    inv = {v: k for k, v in DT.items()}
-    header, blobs, off = {}, [], 0
-    for k in sorted(tensors):
-        t = tensors[k].contiguous()
-        b = t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.view(torch.int16).numpy().tobytes()
-        header[k] = {"dtype": inv[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def read_idx(path, images):
