@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "charlstm.h"
+#include "ember/data/text.h"
 #include "ember/ember.h"
 #include "ember/models/text.h"
 #include "gpt.h"
@@ -71,14 +72,6 @@ int64_t sample(const std::vector<float>& logits, const SamplingOptions& o, Gener
   return idx[keep - 1];
 }
 
-/// The bytes of text as (1, n) int64 tokens.
-Tensor tokens_of(const std::string& text) {
-  Tensor t = empty({1, static_cast<int64_t>(text.size())}, kInt64);
-  auto* p = static_cast<int64_t*>(t.raw_data());
-  for (size_t i = 0; i < text.size(); ++i) p[i] = static_cast<uint8_t>(text[i]);
-  return t;
-}
-
 }  // namespace
 
 std::string generate(TextModel& model, const std::string& prompt, int64_t tokens, const SamplingOptions& o,
@@ -97,7 +90,7 @@ std::string generate(TextModel& model, const std::string& prompt, int64_t tokens
   // The prompt (its last `ctx` bytes for a bounded model) primes the state in one forward.
   auto prime = [&](const std::string& text) {
     state = model.begin_generation(1);
-    return model.feed(tokens_of(text).to(dev), *state);
+    return model.feed(data::encode_bytes(text).to(dev), *state);
   };
   Tensor logits = prime(ctx > 0 && static_cast<int64_t>(all.size()) > ctx ? all.substr(all.size() - ctx) : all);
   for (int64_t i = 0; i < tokens; ++i) {
@@ -113,7 +106,7 @@ std::string generate(TextModel& model, const std::string& prompt, int64_t tokens
       // The cache is full: restart it from the last half of the context.
       logits = prime(all.substr(all.size() - static_cast<size_t>(std::max<int64_t>(1, ctx / 2))));
     } else {
-      logits = model.feed(tokens_of(std::string(1, next)).to(dev), *state);
+      logits = model.feed(data::encode_bytes(std::string(1, next)).to(dev), *state);
     }
   }
   return out;

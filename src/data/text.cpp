@@ -55,7 +55,7 @@ const uint8_t* TextCorpus::split_data(Split s) const { return bytes_.data() + (s
 
 Batch TextCorpus::windows(Split s, const std::vector<int64_t>& offsets, int64_t context) const {
   const int64_t b = static_cast<int64_t>(offsets.size());
-  Tensor x = zeros({b, context}, kInt64), y = zeros({b, context}, kInt64);
+  Tensor x = empty({b, context}, kInt64), y = empty({b, context}, kInt64);
   auto* xp = static_cast<int64_t*>(x.raw_data());
   auto* yp = static_cast<int64_t*>(y.raw_data());
   const uint8_t* d = split_data(s);
@@ -104,7 +104,7 @@ Batch TextCorpus::validation_batch(int64_t first, int64_t n, int64_t count, int6
 
 Tensor encode_bytes(const std::string& text) {
   const int64_t n = static_cast<int64_t>(text.size());
-  Tensor t = zeros({1, n}, kInt64);
+  Tensor t = empty({1, n}, kInt64);
   auto* p = static_cast<int64_t*>(t.raw_data());
   for (int64_t i = 0; i < n; ++i) p[i] = static_cast<uint8_t>(text[i]);
   return t;

@@ -260,15 +260,16 @@ TrainSummary run_training(const TrainConfig& config, std::FILE* log) {
         logits = (*model)(x);
         loss = task_loss(logits, y, c.label_smoothing);  // float32 under autocast
       }
-      const double loss_value = loss.item();
-      // A non-finite loss means the run has diverged (fp16 aside, whose loss scaler skips such
-      // steps): stop before the update, leaving the last checkpoint and weights as they were.
-      if (!std::isfinite(loss_value) && precision != kFloat16)
-        throw_diverged(c, s, std::string("the loss became ") + (std::isnan(loss_value) ? "nan" : "inf"), ckpt_path);
       opt->zero_grad();
       scaler.scale(loss).backward();
       scaler.step(*opt);  // plain opt->step() unless fp16 (then: unscale, skip on inf/NaN)
       if (sched) sched->step();
+      // Read after the whole step is queued, so a GPU is not made to wait between forward and backward.
+      const double loss_value = loss.item();
+      // A non-finite loss means the run has diverged (fp16 aside, whose loss scaler skips such
+      // steps): stop before anything is saved, leaving the last checkpoint and weights as they were.
+      if (!std::isfinite(loss_value) && precision != kFloat16)
+        throw_diverged(c, s, std::string("the loss became ") + (std::isnan(loss_value) ? "nan" : "inf"), ckpt_path);
       {
         NoGradGuard ng;
         s.partial.loss_sum += loss_value * static_cast<double>(y.numel());
